@@ -1,0 +1,8 @@
+#!/bin/sh
+# npm runs this before `start` and `test`, so that the README's two commands work on a fresh clone:
+# install when node_modules is missing or older than the lock file, and do nothing otherwise.
+set -e
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

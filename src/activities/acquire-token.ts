@@ -1,0 +1,71 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { OAuthServerConfig } from '../oauth/config';
+import type { TokenErrorDetails } from '../oauth/errors';
+import { SecretResolver } from '../oauth/secrets';
+import { classifyTokenError, requestToken } from '../oauth/token-request';
+
+export interface AcquireTokenInput {
+  config: OAuthServerConfig;
+}
+
+export interface AcquiredToken {
+  accessToken: string;
+  expiresInSeconds: number;
+  expiresInDefaulted: boolean;
+  grantedScope?: string;
+  /** Worker clock when the request was sent: the token's lifetime counts from here, never from its arrival. */
+  requestedAt: number;
+}
+
+/** The failure details the server workflow turns into a disabled reason. */
+export interface TokenFailureDetails extends TokenErrorDetails {
+  attempt: number;
+}
+
+/** Heartbeat details, so that a timed-out acquisition still tells how many attempts it made. */
+export interface AcquireTokenProgress {
+  attempt: number;
+}
+
+export interface AcquireTokenDependencies {
+  secrets: SecretResolver;
+  /** Upper bound on one HTTP exchange; the retry policy bounds the whole acquisition. */
+  requestTimeoutMs: number;
+}
+
+export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
+  return async function acquireOAuthToken({ config }: AcquireTokenInput): Promise<AcquiredToken> {
+    const context = Context.current();
+    const attempt = context.info.attempt;
+    context.heartbeat({ attempt } satisfies AcquireTokenProgress);
+    const sensitive: string[] = [];
+    try {
+      const requestedAt = Date.now();
+      const secret = await secrets.resolve(config.clientSecret);
+      sensitive.push(secret);
+      const token = await requestToken(config, { secret, timeoutMs: requestTimeoutMs, signal: context.cancellationSignal }).catch(
+        async (error: unknown) => {
+          // A secret rotated in its store shows up as invalid_client with the old value: read it once more
+          // before giving up, so that rotation needs no admin action.
+          const failure = classifyTokenError(error, sensitive);
+          if (failure.code !== 'invalid_client' || config.clientSecret.source !== 'external') throw failure;
+          const reread = await secrets.resolve(config.clientSecret);
+          if (reread === secret) throw failure;
+          sensitive.push(reread);
+          return requestToken(config, { secret: reread, timeoutMs: requestTimeoutMs, signal: context.cancellationSignal });
+        },
+      );
+      return { ...token, requestedAt };
+    } catch (error) {
+      const failure = classifyTokenError(error, sensitive);
+      throw ApplicationFailure.create({
+        type: failure.code,
+        message: failure.message,
+        nonRetryable: !failure.retryable,
+        details: [{ ...failure.toDetails(), attempt } satisfies TokenFailureDetails],
+        nextRetryDelay: failure.retryAfterMs,
+      });
+    }
+  };
+}

@@ -1,0 +1,27 @@
+import { Context } from '@temporalio/activity';
+import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
+import { createAcquireToken } from './acquire-token';
+import { WorkerTokenCache } from './token-cache';
+import { workflowTokenSource } from './token-source';
+import { createWebServiceCall } from './web-service-call';
+
+export interface OAuthActivitiesOptions {
+  /** Stores for `{ source: 'external', ref }` secrets beyond the built-in `env:` and `file:`. */
+  secretProviders?: SecretProvider[];
+  /** Bound on one token HTTP exchange. Default 30 s; the server's maxWait bounds all attempts together. */
+  tokenRequestTimeoutMs?: number;
+}
+
+const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The plugin's activities. One set per process: its token cache is shared by every worker that uses it. */
+export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
+  const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])]);
+  const tokens = new WorkerTokenCache(workflowTokenSource(() => Context.current().client));
+  return {
+    acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
+    webServiceCall: createWebServiceCall(tokens),
+  };
+}
+
+export type OAuthActivities = ReturnType<typeof createOAuthActivities>;

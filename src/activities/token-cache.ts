@@ -1,0 +1,82 @@
+import { normaliseServerName } from '../oauth/server-name';
+import { cacheUntil } from '../oauth/token-timing';
+import type { HeldToken, TokenGrant } from '../workflows/definitions';
+import { nonRetryable, WebServiceCallFailure } from './failures';
+import type { TokenSource } from './token-source';
+
+export interface UsableToken {
+  token: HeldToken;
+  allowedOrigins: string[];
+}
+
+/**
+ * Each worker's copy of its servers' tokens. Concurrent callers share one request to the workflow
+ * (single flight), so a cold start of any number of calls costs one query, at most one update,
+ * and no token request beyond the workflow's own.
+ */
+export class WorkerTokenCache {
+  private readonly grants = new Map<string, TokenGrant>();
+  private readonly inFlight = new Map<string, Promise<TokenGrant>>();
+
+  constructor(
+    private readonly source: TokenSource,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(server: string): Promise<UsableToken> {
+    const key = normaliseServerName(server);
+    const cached = this.grants.get(key);
+    if (cached && this.isFresh(cached)) return usable(server, cached);
+    return usable(
+      server,
+      await this.singleFlight(key, async () => {
+        const current = await this.source.current(server);
+        return this.isFresh(current) || isRefused(current) ? current : this.source.fresh(server);
+      }),
+    );
+  }
+
+  /** A resource server rejected this token: have it replaced once, however many callers saw it. */
+  async replaceRejected(server: string, rejectedSerial: number): Promise<UsableToken> {
+    const key = normaliseServerName(server);
+    const cached = this.grants.get(key);
+    if (cached?.token && cached.token.serial !== rejectedSerial && this.isFresh(cached)) return usable(server, cached);
+    return usable(server, await this.singleFlight(`${key}#${rejectedSerial}`, () => this.source.fresh(server, rejectedSerial), key));
+  }
+
+  private isFresh(grant: TokenGrant): boolean {
+    return grant.status === 'OK' && grant.token !== undefined && this.now() < cacheUntil(grant.token.obtainedAt, grant.token.expiresAt);
+  }
+
+  private async singleFlight(flightKey: string, fetch: () => Promise<TokenGrant>, cacheKey = flightKey): Promise<TokenGrant> {
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      flight = fetch().then((grant) => {
+        if (this.isFresh(grant)) this.grants.set(cacheKey, grant);
+        else this.grants.delete(cacheKey);
+        return grant;
+      });
+      this.inFlight.set(flightKey, flight);
+      void flight.finally(() => this.inFlight.delete(flightKey)).catch(() => undefined);
+    }
+    return flight;
+  }
+}
+
+function isRefused(grant: TokenGrant): boolean {
+  return grant.status !== 'OK' && !grant.acquiring;
+}
+
+function usable(server: string, grant: TokenGrant): UsableToken {
+  if (grant.status === 'Error') {
+    throw nonRetryable(
+      WebServiceCallFailure.ServerDisabled,
+      `OAuth server ${server} is disabled: ${grant.disabledReason?.message ?? 'no reason recorded'}`,
+      grant.disabledReason,
+    );
+  }
+  if (grant.status !== 'OK' || !grant.token) {
+    throw nonRetryable(WebServiceCallFailure.ServerNotAuthorized, `OAuth server ${server} is not authorized: an admin must authorize it`);
+  }
+  return { token: grant.token, allowedOrigins: grant.allowedOrigins };
+}

@@ -1,0 +1,10 @@
+export { TemporalOAuthPlugin, type TemporalOAuthPluginOptions } from './plugin/plugin';
+export { createOAuthActivities, type OAuthActivitiesOptions } from './activities';
+export { WebServiceCallFailure } from './activities/failures';
+export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
+export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, AUTH_METHODS } from './oauth/config';
+export { ConfigValidationError, TokenRequestError } from './oauth/errors';
+export type { SecretProvider } from './oauth/secrets';
+export * from './admin/servers';
+export { OAUTH_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+export type { ServerView, ServerStatus, DisabledReason } from './workflows/definitions';

@@ -1,0 +1,174 @@
+import * as oauth from 'oauth4webapi';
+import type { OAuthServerConfig } from './config';
+import { boundedFetch } from './bounded-fetch';
+import { clientAuthentication } from './client-auth';
+import { NON_RETRYABLE_OAUTH_ERRORS, TokenRequestError } from './errors';
+import { isLoopbackHost } from './loopback';
+import { redact } from './redact';
+import { isTransientStatus, parseRetryAfter } from './retry-after';
+
+/**
+ * RFC 6749 §5.1 lets a server leave `expires_in` out. A token of unknown lifetime is treated as
+ * living this long, so that it is refreshed reasonably soon rather than kept until it fails.
+ */
+export const DEFAULT_EXPIRES_IN_SECONDS = 300;
+const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+
+export interface AccessToken {
+  accessToken: string;
+  tokenType: 'bearer';
+  expiresInSeconds: number;
+  /** True when the server did not say, and DEFAULT_EXPIRES_IN_SECONDS was assumed. */
+  expiresInDefaulted: boolean;
+  /** The scope the server granted, when it says (RFC 6749 §5.1: it must when it differs from the request). */
+  grantedScope?: string;
+}
+
+export interface TokenRequestOptions {
+  /** The client secret, or the private key for private_key_jwt, already resolved from its store. */
+  secret: string;
+  /** Bound on this one HTTP exchange; the overall budget is enforced by the caller's retry policy. */
+  timeoutMs: number;
+  /** Aborts the exchange early, e.g. when the activity is cancelled. */
+  signal?: AbortSignal;
+}
+
+/** The form parameters of a client credentials request (RFC 6749 §4.4.2), beyond client authentication. */
+export function tokenRequestParameters(config: OAuthServerConfig): URLSearchParams {
+  const parameters = new URLSearchParams();
+  if (config.includeScope && config.scope !== '') parameters.set('scope', config.scope);
+  for (const { name, value } of config.postParams) parameters.append(name, value);
+  return parameters;
+}
+
+export function tokenEndpointUrl(config: OAuthServerConfig): URL {
+  const url = new URL(config.accessTokenUrl);
+  for (const { name, value } of config.queryParams) url.searchParams.append(name, value);
+  return url;
+}
+
+/** One client credentials token request (RFC 6749 §4.4), with every failure turned into a TokenRequestError. */
+export async function requestToken(config: OAuthServerConfig, options: TokenRequestOptions): Promise<AccessToken> {
+  const endpoint = tokenEndpointUrl(config);
+  // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience; without
+  // discovery the token endpoint URL is that identifier (RFC 7523 §3).
+  const server: oauth.AuthorizationServer = { issuer: config.accessTokenUrl, token_endpoint: endpoint.href };
+  const client: oauth.Client = { client_id: config.clientId };
+  try {
+    const response = await oauth.clientCredentialsGrantRequest(
+      server,
+      client,
+      await clientAuthentication(config.authMethod, options.secret),
+      tokenRequestParameters(config),
+      {
+        signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]),
+        [oauth.customFetch]: boundedFetch(MAX_TOKEN_RESPONSE_BYTES),
+        [oauth.allowInsecureRequests]: endpoint.protocol === 'http:' && isLoopbackHost(endpoint.hostname),
+      },
+    );
+    const body = await oauth.processClientCredentialsResponse(server, client, response);
+    return accessTokenFrom(body);
+  } catch (error) {
+    throw classifyTokenError(error, [options.secret]);
+  }
+}
+
+function accessTokenFrom(body: oauth.TokenEndpointResponse): AccessToken {
+  if (body.token_type !== 'bearer') {
+    throw new TokenRequestError({
+      kind: 'response',
+      code: 'invalid_token_response',
+      retryable: false,
+      description: `token_type must be bearer, the server sent ${String(body.token_type).slice(0, 20)}`,
+    });
+  }
+  if (body.access_token === '') {
+    throw new TokenRequestError({ kind: 'response', code: 'invalid_token_response', retryable: false, description: 'access_token is empty' });
+  }
+  if (body.expires_in !== undefined && !(body.expires_in > 0)) {
+    throw new TokenRequestError({
+      kind: 'response',
+      code: 'invalid_token_response',
+      retryable: false,
+      description: 'expires_in must be a positive number of seconds',
+    });
+  }
+  return {
+    accessToken: body.access_token,
+    tokenType: 'bearer',
+    expiresInSeconds: body.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS,
+    expiresInDefaulted: body.expires_in === undefined,
+    grantedScope: typeof body.scope === 'string' ? body.scope : undefined,
+  };
+}
+
+/**
+ * Maps whatever the exchange threw onto one TokenRequestError, deciding what a retry can fix. The
+ * library's own errors are never passed on: their `cause` can carry the response body.
+ */
+export function classifyTokenError(error: unknown, sensitiveValues: readonly string[]): TokenRequestError {
+  if (error instanceof TokenRequestError) return error;
+  const safe = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitiveValues));
+
+  if (error instanceof oauth.ResponseBodyError) {
+    return new TokenRequestError({
+      kind: 'oauth',
+      code: safe(error.error) ?? 'server_error',
+      retryable: isRetryableOAuthError(error.error, error.status),
+      status: error.status,
+      description: safe(error.error_description),
+      retryAfterMs: parseRetryAfter(error.response.headers.get('retry-after')),
+    });
+  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    // FACTS: a wrong secret comes back as a 401 challenge; its error parameter (or the status) says invalid_client.
+    const parameters = error.cause[0]?.parameters;
+    const code = parameters?.error ?? (error.status === 401 ? 'invalid_client' : 'server_error');
+    return new TokenRequestError({
+      kind: 'oauth',
+      code: safe(code) ?? 'invalid_client',
+      retryable: isRetryableOAuthError(code, error.status),
+      status: error.status,
+      description: safe(parameters?.error_description),
+      retryAfterMs: parseRetryAfter(error.response.headers.get('retry-after')),
+    });
+  }
+  if (error instanceof oauth.OperationProcessingError && error.code === oauth.RESPONSE_IS_NOT_CONFORM && error.cause instanceof Response) {
+    const status = error.cause.status;
+    return new TokenRequestError({
+      kind: 'transport',
+      code: 'unexpected_status',
+      retryable: isTransientStatus(status),
+      status,
+      description: `the token endpoint answered HTTP ${status} without an OAuth error body`,
+      retryAfterMs: parseRetryAfter(error.cause.headers.get('retry-after')),
+    });
+  }
+  if (error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError) {
+    return new TokenRequestError({ kind: 'response', code: 'invalid_token_response', retryable: false, description: safe(error.message) });
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new TokenRequestError({ kind: 'transport', code: 'timeout', retryable: true, description: 'the token endpoint did not answer in time' });
+  }
+  if (error instanceof TypeError) {
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : error.message;
+    return new TokenRequestError({
+      kind: 'transport',
+      code: 'connection_failed',
+      retryable: true,
+      description: `could not reach the token endpoint: ${safe(reason)}`,
+    });
+  }
+  return new TokenRequestError({
+    kind: 'transport',
+    code: 'unexpected_error',
+    retryable: true,
+    description: safe(error instanceof Error ? error.message : String(error)),
+  });
+}
+
+function isRetryableOAuthError(code: string, status: number): boolean {
+  if ((NON_RETRYABLE_OAUTH_ERRORS as readonly string[]).includes(code)) return false;
+  return isTransientStatus(status);
+}

@@ -1,0 +1,7 @@
+/**
+ * What workflow code imports: safe for the workflow sandbox (no I/O, no Node modules).
+ * `import { webServiceCall } from 'temporal-oauth/workflow'`
+ */
+export { webServiceCall } from './workflows/web-service-call';
+export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
+export { WebServiceCallFailure } from './activities/failures';

@@ -1,0 +1,38 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import type { AcquireTokenProgress, TokenFailureDetails } from '../activities/acquire-token';
+import type { DisabledReason } from './definitions';
+
+/** Turns the failure of a whole token acquisition into the reason an admin sees. */
+export function disabledReasonFrom(failure: ActivityFailure, elapsedMs: number, at: number, maxWaitMs: number): DisabledReason {
+  const cause = failure.cause;
+  let reason: Omit<DisabledReason, 'message' | 'elapsedMs' | 'at'>;
+  if (cause instanceof ApplicationFailure && isTokenFailureDetails(cause.details?.[0])) {
+    const details = cause.details[0];
+    reason = { code: details.code, description: details.description, httpStatus: details.status, attempts: details.attempt };
+  } else if (cause instanceof TimeoutFailure) {
+    const progress = cause.lastHeartbeatDetails as AcquireTokenProgress | undefined;
+    reason = {
+      code: 'timeout',
+      description: `no token within the maximum wait of ${formatSeconds(maxWaitMs)}`,
+      attempts: progress?.attempt ?? 1,
+    };
+  } else {
+    reason = { code: 'unexpected_error', description: cause?.message ?? failure.message, attempts: 1 };
+  }
+  return { ...reason, elapsedMs, at: new Date(at).toISOString(), message: describe(reason, elapsedMs) };
+}
+
+function isTokenFailureDetails(value: unknown): value is TokenFailureDetails {
+  return typeof value === 'object' && value !== null && 'code' in value && 'attempt' in value;
+}
+
+function describe(reason: Omit<DisabledReason, 'message' | 'elapsedMs' | 'at'>, elapsedMs: number): string {
+  const status = reason.httpStatus === undefined ? '' : ` (HTTP ${reason.httpStatus})`;
+  const description = reason.description ? `: ${reason.description}` : '';
+  const attempts = `${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'}`;
+  return `${reason.code}${status}${description}; gave up after ${attempts} in ${formatSeconds(elapsedMs)}`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,2 @@
+/** The workflows the plugin adds to a worker. */
+export { oauthServerWorkflow } from './oauth-server';
