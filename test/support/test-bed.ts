@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type AuthMethod, type OAuthServerConfigInput } from '../../src';
+import {
+  generateClientSecret,
+  generatePrivateKey,
+  startAuthorizationServer,
+  type AuthorizationServer,
+  type ClientRegistration,
+} from '../../src/demo/authorization-server';
+import { startResourceApi, type ResourceApi } from '../../src/demo/resource-api';
+import { startTemporalEnvironment, type TemporalEnvironment } from '../../src/dev-server/temporal-environment';
+
+/** The scopes the resource API's routes need; every test client is allowed all of them. */
+export const API_SCOPES = 'api:read records:read api:write';
+
+interface TestClient {
+  clientId: string;
+  /** The client secret, or the private JWK (JSON) for private_key_jwt: what goes in the configuration. */
+  secret: string;
+}
+
+/** One dev server, one authorization server and one resource API for the whole run. */
+export interface TestBed {
+  temporal: TemporalEnvironment;
+  client: Client;
+  authorizationServer: AuthorizationServer;
+  api: ResourceApi;
+  clients: Record<AuthMethod, TestClient>;
+  /** Registers a client of its own for a test that changes it (secret rotation, short token lifetime). */
+  registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
+  /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
+  serverConfig(method: AuthMethod, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
+  /** Runs `fn` while a worker with the plugin polls a fresh task queue. */
+  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { taskQueue?: string; plugin?: TemporalOAuthPlugin }): Promise<T>;
+  close(): Promise<void>;
+}
+
+let current: TestBed | undefined;
+
+export function testBed(): TestBed {
+  if (!current) throw new Error('the test bed is started by the root hook in test/setup.ts');
+  return current;
+}
+
+export async function startTestBed(): Promise<TestBed> {
+  const log = (line: string) => process.stderr.write(`[test bed] ${line}\n`);
+  const [temporal, workflowBundle] = await Promise.all([
+    startTemporalEnvironment({ searchAttributes: OAUTH_SEARCH_ATTRIBUTES, log }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      plugins: [new TemporalOAuthPlugin()],
+    }),
+  ]);
+  const clients = {} as Record<AuthMethod, TestClient>;
+  const registrations: ClientRegistration[] = [];
+  for (const method of ['client_secret_basic', 'client_secret_post', 'client_secret_jwt'] as const) {
+    const secret = generateClientSecret();
+    clients[method] = { clientId: `test-${method}`, secret };
+    registrations.push({ clientId: `test-${method}`, authMethod: method, clientSecret: secret, scope: API_SCOPES });
+  }
+  const key = await generatePrivateKey();
+  clients.private_key_jwt = { clientId: 'test-private_key_jwt', secret: JSON.stringify(key.privateJwk) };
+  registrations.push({ clientId: 'test-private_key_jwt', authMethod: 'private_key_jwt', publicJwk: key.publicJwk, scope: API_SCOPES });
+  const resourceApiSecret = generateClientSecret();
+  registrations.push({ clientId: 'resource-api', authMethod: 'client_secret_basic', clientSecret: resourceApiSecret, scope: '' });
+
+  const authorizationServer = await startAuthorizationServer({ clients: registrations });
+  const api = await startResourceApi({
+    issuer: authorizationServer.issuer,
+    introspectionEndpoint: authorizationServer.introspectionEndpoint,
+    clientId: 'resource-api',
+    clientSecret: resourceApiSecret,
+  });
+
+  const bed: TestBed = {
+    temporal,
+    client: temporal.client,
+    authorizationServer,
+    api,
+    clients,
+    async registerClient(registration) {
+      const clientId = registration.clientId ?? `test-${randomUUID().slice(0, 8)}`;
+      const secret = registration.clientSecret ?? generateClientSecret();
+      await authorizationServer.registerClient({ ...registration, clientId, clientSecret: secret });
+      return { clientId, secret };
+    },
+    serverConfig(method, overrides = {}) {
+      return {
+        name: `srv-${randomUUID().slice(0, 8)}`,
+        authMethod: method,
+        clientId: clients[method].clientId,
+        clientSecret: { source: 'local', value: clients[method].secret },
+        accessTokenUrl: authorizationServer.tokenEndpoint,
+        scope: API_SCOPES,
+        allowedOrigins: [api.origin],
+        ...overrides,
+      };
+    },
+    async withWorker(fn, options = {}) {
+      const taskQueue = options.taskQueue ?? `tq-${randomUUID()}`;
+      const workerOptions: WorkerOptions = {
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue,
+        workflowBundle: workflowBundle as WorkflowBundleWithSourceMap,
+        plugins: [options.plugin ?? new TemporalOAuthPlugin()],
+      };
+      const worker = await Worker.create(workerOptions);
+      return worker.runUntil(fn(taskQueue));
+    },
+    async close() {
+      await Promise.allSettled([api.close(), authorizationServer.close()]);
+      await temporal.teardown();
+    },
+  };
+  current = bed;
+  return bed;
+}

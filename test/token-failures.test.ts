@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createServer } from '../src';
+import { startHangingEndpoint, startRecordingProxy, startRefusingEndpoint, startStatusEndpoint } from './support/token-endpoints';
+import { testBed } from './support/test-bed';
+
+describe('a server that cannot get a token is disabled', () => {
+  it('wrong secret: Error after exactly one attempt, the reason names invalid_client and the HTTP status, and holds no secret', async () => {
+    const bed = testBed();
+    const proxy = await startRecordingProxy(bed.authorizationServer.tokenEndpoint);
+    const wrongSecret = 'this-is-the-wrong-secret-0123456789';
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: proxy.url, clientSecret: { source: 'local', value: wrongSecret } });
+        const view = await createServer(bed.client, config, { taskQueue });
+        assert.equal(view.status, 'Error');
+        assert.equal(proxy.requests.length, 1, 'invalid_client must not be retried');
+        assert.equal(view.disabledReason?.code, 'invalid_client');
+        assert.equal(view.disabledReason?.httpStatus, 401);
+        assert.equal(view.disabledReason?.attempts, 1);
+        assert.match(view.disabledReason?.message ?? '', /invalid_client \(HTTP 401\)/);
+        assert.ok(!JSON.stringify(view).includes(wrongSecret), 'the server view carries the secret');
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  const unreachable = [
+    { what: 'refusing connections', start: startRefusingEndpoint, code: 'connection_failed', status: undefined },
+    { what: 'answering 503', start: () => startStatusEndpoint(503), code: 'unexpected_status', status: 503 },
+  ];
+  for (const { what, start, code, status } of unreachable) {
+    it(`token endpoint ${what}: exactly maxRetryAttempts requests, then Error`, async () => {
+      const bed = testBed();
+      const endpoint = await start();
+      try {
+        await bed.withWorker(async (taskQueue) => {
+          const config = bed.serverConfig('client_secret_post', { accessTokenUrl: endpoint.url, maxRetryAttempts: 3, maxWait: 'PT30S' });
+          const view = await createServer(bed.client, config, { taskQueue });
+          assert.equal(view.status, 'Error');
+          assert.equal(endpoint.requests.length, 3);
+          assert.equal(view.disabledReason?.code, code);
+          assert.equal(view.disabledReason?.httpStatus, status);
+          assert.equal(view.disabledReason?.attempts, 3);
+        });
+      } finally {
+        await endpoint.close();
+      }
+    });
+  }
+
+  it('token endpoint slower than maxWait: Error within maxWait plus a small margin', async () => {
+    const bed = testBed();
+    const endpoint = await startHangingEndpoint();
+    const maxWaitMs = 3_000;
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: endpoint.url, maxWait: maxWaitMs, maxRetryAttempts: 5 });
+        const started = Date.now();
+        const view = await createServer(bed.client, config, { taskQueue });
+        const elapsed = Date.now() - started;
+        assert.equal(view.status, 'Error');
+        assert.equal(view.disabledReason?.code, 'timeout');
+        assert.ok(elapsed >= maxWaitMs, `disabled after ${elapsed} ms, before maxWait`);
+        assert.ok(elapsed < maxWaitMs + 3_000, `disabled after ${elapsed} ms`);
+      });
+    } finally {
+      await endpoint.close();
+    }
+  });
+});

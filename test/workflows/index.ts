@@ -1,0 +1,23 @@
+/** Workflows that stand for a workflow author's code in the tests. */
+import { webServiceCall, type WebServiceCallInput, type WebServiceCallResult } from '../../src/workflow';
+import { sleep } from '@temporalio/workflow';
+
+export async function callOnce(input: WebServiceCallInput): Promise<WebServiceCallResult> {
+  return webServiceCall(input, { retry: { maximumAttempts: 1 } });
+}
+
+export interface RepeatedCallsInput {
+  call: WebServiceCallInput;
+  count: number;
+  intervalMs: number;
+}
+
+/** Calls at a steady pace and reports each status, so a test can see that no call failed over time. */
+export async function callRepeatedly({ call, count, intervalMs }: RepeatedCallsInput): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    statuses.push((await webServiceCall(call, { retry: { maximumAttempts: 1 } })).status);
+    await sleep(intervalMs);
+  }
+  return statuses;
+}
