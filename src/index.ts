@@ -2,7 +2,7 @@ export { TemporalOAuthPlugin, type TemporalOAuthPluginOptions } from './plugin/p
 export { createOAuthActivities, type OAuthActivitiesOptions } from './activities';
 export { WebServiceCallFailure } from './activities/failures';
 export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
-export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, AUTH_METHODS } from './oauth/config';
+export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, type AuthMethod, AUTH_METHODS } from './oauth/config';
 export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
 export * from './admin/servers';

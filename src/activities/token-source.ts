@@ -14,11 +14,18 @@ export interface TokenSource {
 export function workflowTokenSource(client: () => Client): TokenSource {
   const handle = (server: string) => client().workflow.getHandle(serverWorkflowId(server));
   return {
-    current: (server) => handle(server).query(tokenGrantQuery).catch((error: unknown) => Promise.reject(explain(server, error))),
+    current: (server) =>
+      handle(server)
+        .query(tokenGrantQuery)
+        .catch((error: unknown) => {
+          throw explain(server, error);
+        }),
     fresh: (server, rejectedSerial) =>
       handle(server)
         .executeUpdate(freshTokenUpdate, { args: [{ rejectedSerial }] })
-        .catch((error: unknown) => Promise.reject(explain(server, error))),
+        .catch((error: unknown) => {
+          throw explain(server, error);
+        }),
   };
 }
 

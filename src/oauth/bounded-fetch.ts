@@ -17,7 +17,7 @@ export function boundedFetch(maxBytes: number): (url: string, init: RequestInit)
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (response.body) {
-      for await (const chunk of response.body) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         size += chunk.byteLength;
         if (size > maxBytes) throw tooLarge(response.status, maxBytes);
         chunks.push(chunk);

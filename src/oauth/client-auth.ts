@@ -14,7 +14,7 @@ function signingAlgorithm(jwk: JWK): string {
 
 function privateJwkFrom(material: string): JWK {
   const trimmed = material.trim();
-  if (trimmed.startsWith('-----BEGIN')) return createPrivateKey(trimmed).export({ format: 'jwk' }) as JWK;
+  if (trimmed.startsWith('-----BEGIN')) return createPrivateKey(trimmed).export({ format: 'jwk' });
   return JSON.parse(trimmed) as JWK;
 }
 

@@ -51,8 +51,8 @@ export function tokenEndpointUrl(config: OAuthServerConfig): URL {
 export async function requestToken(config: OAuthServerConfig, options: TokenRequestOptions): Promise<AccessToken> {
   const endpoint = tokenEndpointUrl(config);
   // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience; without
-  // discovery the token endpoint URL is that identifier (RFC 7523 §3).
-  const server: oauth.AuthorizationServer = { issuer: config.accessTokenUrl, token_endpoint: endpoint.href };
+  // discovery the token endpoint URL, without any query, is that identifier (RFC 7523 §3).
+  const server: oauth.AuthorizationServer = { issuer: `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href };
   const client: oauth.Client = { client_id: config.clientId };
   try {
     const response = await oauth.clientCredentialsGrantRequest(

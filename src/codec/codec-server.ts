@@ -1,0 +1,186 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { CodecKeyError } from './codec-keys';
+import { PayloadDecryptionError } from './encryption-codec';
+import { redactDecodedPayloads } from './redact-decoded';
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  /** The bearer credential every POST must carry. */
+  credential: string;
+  /** The Web UI's origin, e.g. http://127.0.0.1:8233; the only origin CORS is answered for. */
+  allowedOrigin: string;
+  /** Defaults to 0: a free port, reported in `url`. */
+  port?: number;
+  host?: string;
+}
+
+export interface CodecServer {
+  /** Base URL to pass as `--ui-codec-endpoint`; the UI appends /decode and /encode. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Serves the codec-server protocol of the Temporal Web UI and CLI: POST …/decode and POST
+ * …/encode with `{"payloads": [Payload in protobuf JSON]}`. Decoded payloads are redacted before
+ * they leave, so the UI shows workflow data but never a secret, private key or token.
+ */
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  const { codec, allowedOrigin, port = 0, host = '127.0.0.1' } = options;
+  if (options.credential === '' || /\s/.test(options.credential)) {
+    throw new TypeError('codec server credential must be a non-empty bearer token without whitespace');
+  }
+  if (!URL.canParse(allowedOrigin) || new URL(allowedOrigin).origin !== allowedOrigin) {
+    // A trailing slash or path would never equal a browser's Origin header and silently block the UI.
+    throw new TypeError(`allowedOrigin must be a bare origin such as http://127.0.0.1:8233, got "${allowedOrigin}"`);
+  }
+  // Comparing digests keeps the comparison constant-time without revealing the credential's length.
+  const expected = digest(options.credential);
+  const isAuthorized = (header: string | undefined): boolean => {
+    const presented = /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
+    return presented !== undefined && timingSafeEqual(digest(presented), expected);
+  };
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
+      // Anything else may carry payload contents in its message; the client gets no details.
+      sendJson(res, 500, { error: 'internal error' });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('Vary', 'Origin');
+    const origin = req.headers.origin;
+    // Requests without Origin come from the CLI or scripts, which CORS does not concern.
+    if (origin !== undefined) {
+      if (origin !== allowedOrigin) throw new HttpError(403, 'origin not allowed');
+      res.setHeader('Access-Control-Allow-Origin', allowedOrigin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace');
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    }
+    const operation = new URL(req.url ?? '/', 'http://codec.invalid').pathname.split('/').pop();
+    // The protocol lets the endpoints sit at any depth (e.g. per namespace): only the last segment counts.
+    if (operation !== 'decode' && operation !== 'encode') throw new HttpError(404, 'not found: use POST …/decode or …/encode');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST, OPTIONS');
+      throw new HttpError(405, 'method not allowed');
+    }
+    if (!isAuthorized(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      throw new HttpError(401, 'a valid bearer credential is required');
+    }
+    const payloads = parsePayloads(await readBody(req, res));
+    let result: Payload[];
+    try {
+      result = operation === 'decode' ? redactDecodedPayloads(await codec.decode(payloads)) : await codec.encode(payloads);
+    } catch (error) {
+      // The protocol answers codec failures with 400; these messages name a key ID at most.
+      if (error instanceof CodecKeyError || error instanceof PayloadDecryptionError) throw new HttpError(400, error.message);
+      throw error;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    sendJson(res, 200, { payloads: result.map((payload) => temporal.api.common.v1.Payload.create(payload).toJSON()) });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
+  const tooLarge = () => {
+    // The rest of the body is not worth reading; closing after the answer is what stops the sender.
+    res.setHeader('Connection', 'close');
+    return new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  };
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      // Left flowing without a listener, the excess is discarded while the 413 goes out.
+      req.off('data', onData).off('end', onEnd);
+      reject(tooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+function parsePayloads(body: string): Payload[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+  if (!isRecord(parsed) || !Array.isArray(parsed.payloads)) {
+    throw new HttpError(400, 'request body must be {"payloads": [...]} with each payload in protobuf JSON form');
+  }
+  return parsed.payloads.map((item: unknown, index) => {
+    const path = `payloads[${index}]`;
+    if (!isRecord(item)) throw new HttpError(400, `${path} must be an object`);
+    const { metadata, data } = item;
+    if (metadata != null && (!isRecord(metadata) || Object.values(metadata).some((value) => typeof value !== 'string'))) {
+      throw new HttpError(400, `${path}.metadata must map names to base64 strings`);
+    }
+    if (data != null && typeof data !== 'string') throw new HttpError(400, `${path}.data must be a base64 string`);
+    try {
+      return temporal.api.common.v1.Payload.fromObject(item);
+    } catch (error) {
+      // protobufjs names the field and the rule ("invalid encoding", "object expected"), not the value.
+      throw new HttpError(400, `${path} is not a Payload in protobuf JSON form: ${error instanceof Error ? error.message : 'rejected'}`);
+    }
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

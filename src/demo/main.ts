@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { authorizeServer, createServer, OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type ServerView } from '..';
+import { startTemporalEnvironment } from '../dev-server/temporal-environment';
+import { generateClientSecret, startAuthorizationServer } from './authorization-server';
+import { demoClientSecret } from './demo-secret';
+import { startResourceApi } from './resource-api';
+import type { demoWhoAmI } from './workflows';
+
+/** Everything the demo keeps between runs (dev server database, demo secret) stays in this ignored folder. */
+const STATE_DIR = resolve(__dirname, '../../../.temporal');
+const TASK_QUEUE = 'temporal-oauth-demo';
+const DEMO_SERVER = 'Demo API';
+const DEMO_CLIENT_ID = 'demo-client';
+const DEMO_SCOPES = 'api:read records:read api:write';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const closers: Array<() => Promise<void>> = [];
+  const shutdown = async () => {
+    for (const close of closers.reverse()) await close().catch((error: unknown) => log(`while stopping: ${String(error)}`));
+  };
+  const stop = new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
+
+  try {
+    log('Starting Temporal (the first run builds the Temporal CLI, ~5-6 minutes)…');
+    const temporal = await startTemporalEnvironment({
+      searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
+      ui: true,
+      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+      dbFilename: resolve(STATE_DIR, 'dev-server.db'),
+      log,
+    });
+    closers.push(() => temporal.teardown());
+
+    const secretFile = resolve(STATE_DIR, 'demo-client-secret');
+    const resourceApiSecret = generateClientSecret();
+    const authorizationServer = await startAuthorizationServer({
+      port: Number(process.env.DEMO_AUTH_PORT ?? 9400),
+      clients: [
+        { clientId: DEMO_CLIENT_ID, authMethod: 'client_secret_basic', clientSecret: demoClientSecret(secretFile), scope: DEMO_SCOPES },
+        { clientId: 'demo-resource-api', authMethod: 'client_secret_basic', clientSecret: resourceApiSecret, scope: '' },
+      ],
+    });
+    closers.push(() => authorizationServer.close());
+    const api = await startResourceApi({
+      port: Number(process.env.DEMO_API_PORT ?? 9401),
+      issuer: authorizationServer.issuer,
+      introspectionEndpoint: authorizationServer.introspectionEndpoint,
+      clientId: 'demo-resource-api',
+      clientSecret: resourceApiSecret,
+    });
+    closers.push(() => api.close());
+
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: require.resolve('./workflows'),
+      plugins: [new TemporalOAuthPlugin()],
+    });
+    const running = worker.run();
+    closers.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+
+    const view = await createOrReauthorize(temporal.client, {
+      name: DEMO_SERVER,
+      category: 'Demo',
+      clientId: DEMO_CLIENT_ID,
+      clientSecret: { source: 'external', ref: `file:${secretFile}` },
+      accessTokenUrl: authorizationServer.tokenEndpoint,
+      scope: DEMO_SCOPES,
+      allowedOrigins: [api.origin],
+    });
+    log(`OAuth server "${DEMO_SERVER}": ${view.status}${view.disabledReason ? ` (${view.disabledReason.message})` : ''}`);
+
+    const whoami = await temporal.client.workflow.execute<typeof demoWhoAmI>('demoWhoAmI', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `demo-whoami-${randomUUID()}`,
+      args: [DEMO_SERVER, api.url],
+    });
+    log(`webServiceCall GET ${api.url}/whoami → ${JSON.stringify(whoami)}`);
+
+    log('');
+    log(`Temporal Web UI        ${temporal.uiUrl ?? '(external server: see its own UI)'}`);
+    log(`Temporal frontend      ${temporal.address} (namespace ${temporal.namespace})`);
+    log(`Authorization server   ${authorizationServer.issuer} (token endpoint ${authorizationServer.tokenEndpoint})`);
+    log(`Resource API           ${api.url}`);
+    log(`Worker task queue      ${TASK_QUEUE}`);
+    log('');
+    log('Running. Press Ctrl-C to stop.');
+    await Promise.race([stop, running]);
+  } finally {
+    log('Stopping…');
+    await shutdown();
+  }
+}
+
+/** The dev server keeps its state across runs: the demo server may exist already, and then needs a fresh token. */
+async function createOrReauthorize(client: Parameters<typeof createServer>[0], config: Parameters<typeof createServer>[1]): Promise<ServerView> {
+  try {
+    return await createServer(client, config, { taskQueue: TASK_QUEUE });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError || !(error instanceof Error) || !/already/i.test(error.message)) throw error;
+    return authorizeServer(client, DEMO_SERVER);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

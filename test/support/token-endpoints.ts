@@ -1,0 +1,151 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Token endpoints that misbehave on purpose, each recording what it received so that a test can
+ * count the attempts and check the parameters.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query, as sent: resolve it against the endpoint's `url` to read parameters. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface TokenEndpoint {
+  /** The URL to configure as the access token URL. */
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export type ScriptedHandler = (request: RecordedRequest, body: string) => ScriptedResponse | Promise<ScriptedResponse>;
+
+const TOKEN_PATH = '/token';
+const UPSTREAM_TIMEOUT_MS = 10_000;
+/** Headers that describe one hop, not the message: a proxy must not pass them on. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+
+/**
+ * A port that takes the connection and resets it without answering: what a client sees of a
+ * crashed or refusing server. (A port that really refuses cannot count the attempts; this one
+ * records each request before resetting its connection.)
+ */
+export function startResettingEndpoint(): Promise<TokenEndpoint> {
+  return startRecordingServer((request) => {
+    request.socket.resetAndDestroy();
+  });
+}
+
+/** The name the failure tests use: a reset is how a refused connection is made countable. */
+export const startRefusingEndpoint = startResettingEndpoint;
+
+/** Answers every request with `status`, e.g. 503, and an optional body and headers. */
+export function startStatusEndpoint(status: number, options: { body?: string; headers?: Record<string, string> } = {}): Promise<TokenEndpoint> {
+  return startScriptedEndpoint(() => ({ status, headers: options.headers, body: options.body }));
+}
+
+/** Takes each request and never answers it, like a server stuck behind a load balancer. */
+export function startHangingEndpoint(): Promise<TokenEndpoint> {
+  return startRecordingServer(() => undefined);
+}
+
+/** Answers as `handler` says: invalid JSON, missing fields, a wrong token_type, a huge body… */
+export function startScriptedEndpoint(handler: ScriptedHandler): Promise<TokenEndpoint> {
+  return startRecordingServer(async (request, response, recorded) => {
+    const scripted = await handler(recorded, recorded.body);
+    response.writeHead(scripted.status, scripted.headers);
+    response.end(scripted.body);
+  });
+}
+
+/**
+ * Passes each request on to `targetUrl` (a real token endpoint) and its answer back unchanged,
+ * status and headers included, so that a test gets real tokens and still sees every request.
+ */
+export function startRecordingProxy(targetUrl: string): Promise<TokenEndpoint> {
+  const target = new URL(targetUrl);
+  return startRecordingServer(async (request, response, recorded) => {
+    const forwarded = new URL(recorded.url, target.origin);
+    try {
+      const upstream = await forward(forwarded, recorded);
+      const body = await readBody(upstream);
+      response.writeHead(upstream.statusCode ?? 502, passedOn(upstream.headers, body));
+      response.end(body);
+    } catch {
+      response.writeHead(502, { 'content-type': 'text/plain' });
+      response.end('the proxied token endpoint could not be reached');
+    }
+  }, target.pathname);
+}
+
+function forward(url: URL, recorded: RecordedRequest): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const body = Buffer.from(recorded.body, 'utf8');
+    const upstream = httpRequest(url, { method: recorded.method, headers: passedOn(recorded.headers, body), timeout: UPSTREAM_TIMEOUT_MS }, resolve);
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', reject);
+    upstream.end(body);
+  });
+}
+
+/** The end-to-end headers of a message whose whole `body` is passed on at once. */
+function passedOn(headers: IncomingHttpHeaders, body: Buffer): OutgoingHttpHeaders {
+  const kept = Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name));
+  return { ...Object.fromEntries(kept), 'content-length': String(body.byteLength) };
+}
+
+type Responder = (request: IncomingMessage, response: ServerResponse, recorded: RecordedRequest) => void | Promise<void>;
+
+/** An http server on 127.0.0.1 that records each request, body included, before `respond` runs. */
+async function startRecordingServer(respond: Responder, path = TOKEN_PATH): Promise<TokenEndpoint> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((request, response) => {
+    void (async () => {
+      const recorded: RecordedRequest = { method: request.method ?? '', url: request.url ?? '/', headers: request.headers, body: (await readBody(request)).toString('utf8') };
+      requests.push(recorded);
+      await respond(request, response, recorded);
+    })().catch(() => request.socket.destroy());
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+    requests,
+    close: () => close(server),
+  };
+}
+
+async function readBody(message: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of message as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Hanging requests and idle keep-alive connections would otherwise hold the port open.
+    server.closeAllConnections();
+  });
+}
