@@ -1,3 +1,4 @@
+import { installCapturingRuntime } from './support/captured-logs';
 import { startTestBed, type TestBed } from './support/test-bed';
 
 let bed: TestBed | undefined;
@@ -7,6 +8,7 @@ export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     // The first run on a machine may build the Temporal CLI (minutes); later runs reuse it.
     this.timeout(20 * 60_000);
+    installCapturingRuntime();
     bed = await startTestBed();
   },
   async afterAll(this: Mocha.Context) {

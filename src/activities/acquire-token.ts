@@ -58,6 +58,8 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
       );
       return { ...token, requestedAt };
     } catch (error) {
+      // A cancelled or shut-down attempt is not the token endpoint's fault: let the SDK report it as such.
+      if (context.cancellationSignal.aborted) throw error;
       const failure = classifyTokenError(error, sensitive);
       throw ApplicationFailure.create({
         type: failure.code,

@@ -1,4 +1,6 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ServerAlreadyExistsError } from './errors';
 import { parseOAuthServerConfig } from '../oauth/config';
 import { authorizeUpdate, OAUTH_SERVER_WORKFLOW_TYPE, serverViewQuery, serverWorkflowId, type ServerView } from '../workflows/definitions';
 import type { oauthServerWorkflow } from '../workflows/oauth-server';
@@ -26,7 +28,12 @@ export async function createServer(client: Client, input: unknown, { taskQueue }
       { key: OAUTH_SERVER_STATUS, value: 'NotAuthorized' },
     ],
   });
-  return client.workflow.executeUpdateWithStart(authorizeUpdate, { startWorkflowOperation: start });
+  try {
+    return await client.workflow.executeUpdateWithStart(authorizeUpdate, { startWorkflowOperation: start });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ServerAlreadyExistsError(config.name);
+    throw error;
+  }
 }
 
 export function showServer(client: Client, name: string): Promise<ServerView> {

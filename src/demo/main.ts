@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { authorizeServer, createServer, OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type ServerView } from '..';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { authorizeServer, createServer, OAUTH_SEARCH_ATTRIBUTES, ServerAlreadyExistsError, TemporalOAuthPlugin, type ServerView } from '..';
 import { startTemporalEnvironment } from '../dev-server/temporal-environment';
 import { generateClientSecret, startAuthorizationServer } from './authorization-server';
 import { demoClientSecret } from './demo-secret';
@@ -19,6 +18,8 @@ const DEMO_SCOPES = 'api:read records:read api:write';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
+  // The SDK's INFO lines (bundling, worker states) would bury the URLs this job prints.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const closers: Array<() => Promise<void>> = [];
   const shutdown = async () => {
     for (const close of closers.reverse()) await close().catch((error: unknown) => log(`while stopping: ${String(error)}`));
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     const temporal = await startTemporalEnvironment({
       searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
       ui: true,
+      port: Number(process.env.TEMPORAL_PORT ?? 7233),
       uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
       dbFilename: resolve(STATE_DIR, 'dev-server.db'),
       log,
@@ -67,7 +69,8 @@ async function main(): Promise<void> {
     });
     const running = worker.run();
     closers.push(async () => {
-      worker.shutdown();
+      // The SDK itself starts shutting workers down on SIGINT/SIGTERM.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
 
@@ -109,7 +112,7 @@ async function createOrReauthorize(client: Parameters<typeof createServer>[0], c
   try {
     return await createServer(client, config, { taskQueue: TASK_QUEUE });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError || !(error instanceof Error) || !/already/i.test(error.message)) throw error;
+    if (!(error instanceof ServerAlreadyExistsError)) throw error;
     return authorizeServer(client, DEMO_SERVER);
   }
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -15,7 +16,10 @@ export interface TemporalEnvironmentOptions {
   searchAttributes: readonly SearchAttributeKey<'KEYWORD'>[];
   /** The dev server's options below are ignored when TEMPORAL_ADDRESS points at an existing server. */
   ui?: boolean;
+  /** The frontend (gRPC) port; a free one when left out. */
+  port?: number;
   uiPort?: number;
+  /** Keeps the dev server's state across restarts; its folder is created when missing. */
   dbFilename?: string;
   extraArgs?: string[];
   log?: (line: string) => void;
@@ -128,12 +132,14 @@ function indexedValueType(key: SearchAttributeKey<'KEYWORD'>) {
 
 async function startDevServer(options: TemporalEnvironmentOptions, log: (line: string) => void): Promise<TemporalEnvironment> {
   const executable = await locateTemporalCli({ log });
-  const { ui, uiPort, dbFilename, extraArgs } = options;
+  const { ui, port: requestedPort, uiPort, dbFilename, extraArgs } = options;
+  if (dbFilename) await mkdir(dirname(dbFilename), { recursive: true });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: executable },
       searchAttributes: [...options.searchAttributes],
       ui,
+      port: requestedPort,
       uiPort,
       dbFilename,
       extraArgs,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type AuthMethod, type OAuthServerConfigInput } from '../../src';
 import {
@@ -10,6 +10,7 @@ import {
   type ClientRegistration,
 } from '../../src/demo/authorization-server';
 import { startResourceApi, type ResourceApi } from '../../src/demo/resource-api';
+import { testLogger } from './captured-logs';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../../src/dev-server/temporal-environment';
 
 /** The scopes the resource API's routes need; every test client is allowed all of them. */
@@ -51,6 +52,7 @@ export async function startTestBed(): Promise<TestBed> {
     bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
       plugins: [new TemporalOAuthPlugin()],
+      logger: testLogger,
     }),
   ]);
   const clients = {} as Record<AuthMethod, TestClient>;
@@ -104,7 +106,7 @@ export async function startTestBed(): Promise<TestBed> {
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue,
-        workflowBundle: workflowBundle as WorkflowBundleWithSourceMap,
+        workflowBundle,
         plugins: [options.plugin ?? new TemporalOAuthPlugin()],
       };
       const worker = await Worker.create(workerOptions);
