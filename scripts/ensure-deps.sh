@@ -3,6 +3,8 @@
 # install when node_modules is missing or older than the lock file, and do nothing otherwise.
 set -e
 cd "$(dirname "$0")/.."
+# `npm install`, not `npm ci`: the registry reachable here does not serve @swc/core's binaries for
+# other platforms, so the lock file cannot list them and `npm ci` would refuse it as out of sync.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
