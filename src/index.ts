@@ -6,6 +6,6 @@ export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigI
 export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
 export * from './admin/servers';
-export { ServerAlreadyExistsError } from './admin/errors';
+export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
-export type { ServerView, ServerStatus, DisabledReason } from './workflows/definitions';
+export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability } from './workflows/definitions';

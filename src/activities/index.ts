@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
 import { createAcquireToken } from './acquire-token';
+import { registerOAuthDependent } from './register-dependent';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
 import { createWebServiceCall } from './web-service-call';
@@ -21,6 +22,7 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   return {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
     webServiceCall: createWebServiceCall(tokens),
+    registerOAuthDependent,
   };
 }
 

@@ -4,6 +4,13 @@ import type { HeldToken, TokenGrant } from '../workflows/definitions';
 import { nonRetryable, WebServiceCallFailure } from './failures';
 import type { TokenSource } from './token-source';
 
+/**
+ * How long a worker trusts what it last heard of a server's status. The token itself stays cached
+ * until shortly before it expires; the status is re-read (one query, shared by all callers) at this
+ * pace, so a server that is disabled or edited stops its callers within about this long.
+ */
+export const STATUS_RECHECK_MS = 1_000;
+
 export interface UsableToken {
   token: HeldToken;
   allowedOrigins: string[];
@@ -15,7 +22,7 @@ export interface UsableToken {
  * and no token request beyond the workflow's own.
  */
 export class WorkerTokenCache {
-  private readonly grants = new Map<string, TokenGrant>();
+  private readonly grants = new Map<string, { grant: TokenGrant; checkedAt: number }>();
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
 
   constructor(
@@ -26,7 +33,7 @@ export class WorkerTokenCache {
   async get(server: string): Promise<UsableToken> {
     const key = normaliseServerName(server);
     const cached = this.grants.get(key);
-    if (cached && this.isFresh(cached)) return usable(server, cached);
+    if (cached && this.isFresh(cached.grant) && this.now() - cached.checkedAt < STATUS_RECHECK_MS) return usable(server, cached.grant);
     return usable(
       server,
       await this.singleFlight(key, async () => {
@@ -39,7 +46,7 @@ export class WorkerTokenCache {
   /** A resource server rejected this token: have it replaced once, however many callers saw it. */
   async replaceRejected(server: string, rejectedSerial: number): Promise<UsableToken> {
     const key = normaliseServerName(server);
-    const cached = this.grants.get(key);
+    const cached = this.grants.get(key)?.grant;
     if (cached?.token && cached.token.serial !== rejectedSerial && this.isFresh(cached)) return usable(server, cached);
     return usable(server, await this.singleFlight(`${key}#${rejectedSerial}`, () => this.source.fresh(server, rejectedSerial), key));
   }
@@ -52,7 +59,7 @@ export class WorkerTokenCache {
     let flight = this.inFlight.get(flightKey);
     if (!flight) {
       flight = fetch().then((grant) => {
-        if (this.isFresh(grant)) this.grants.set(cacheKey, grant);
+        if (this.isFresh(grant)) this.grants.set(cacheKey, { grant, checkedAt: this.now() });
         else this.grants.delete(cacheKey);
         return grant;
       });

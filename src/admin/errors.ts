@@ -7,3 +7,29 @@ export class ServerAlreadyExistsError extends Error {
     super(`an OAuth server named ${serverName} already exists (names are compared case-insensitively)`);
   }
 }
+
+export class ServerNotFoundError extends Error {
+  readonly code = 'OAUTH_SERVER_NOT_FOUND';
+  override readonly name = 'ServerNotFoundError';
+
+  constructor(readonly serverName: string) {
+    super(`there is no OAuth server named ${serverName}`);
+  }
+}
+
+/**
+ * The server workflow refused a change (its validator rejected it, so nothing was written). `type`
+ * is the refusal's kind, e.g. ConfigValidationError or OAuthServerHasDependents.
+ */
+export class ServerChangeRejectedError extends Error {
+  readonly code = 'OAUTH_SERVER_CHANGE_REJECTED';
+  override readonly name = 'ServerChangeRejectedError';
+
+  constructor(
+    readonly serverName: string,
+    readonly type: string,
+    reason: string,
+  ) {
+    super(`OAuth server ${serverName}: ${reason}`);
+  }
+}

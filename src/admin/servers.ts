@@ -1,10 +1,21 @@
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ServerAlreadyExistsError } from './errors';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parseOAuthServerConfig } from '../oauth/config';
-import { authorizeUpdate, OAUTH_SERVER_WORKFLOW_TYPE, serverViewQuery, serverWorkflowId, type ServerView } from '../workflows/definitions';
+import {
+  authorizeUpdate,
+  deleteUpdate,
+  dependentsQuery,
+  editUpdate,
+  OAUTH_SERVER_WORKFLOW_TYPE,
+  serverViewQuery,
+  serverWorkflowId,
+  type ServerChanges,
+  type ServerStatus,
+  type ServerView,
+} from '../workflows/definitions';
 import type { oauthServerWorkflow } from '../workflows/oauth-server';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../workflows/search-attributes';
+import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './errors';
 
 export interface AdminOptions {
   /** The task queue of the workers that run the plugin. */
@@ -36,11 +47,99 @@ export async function createServer(client: Client, input: unknown, { taskQueue }
   }
 }
 
+/** Runs one request against a server's workflow, turning Temporal's errors into the admin API's own. */
+async function onServer<T>(name: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new ServerNotFoundError(name);
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      throw new ServerChangeRejectedError(name, error.cause.type ?? 'Error', error.cause.message);
+    }
+    throw error;
+  }
+}
+
+const handle = (client: Client, name: string) => client.workflow.getHandle(serverWorkflowId(name));
+
 export function showServer(client: Client, name: string): Promise<ServerView> {
-  return client.workflow.getHandle(serverWorkflowId(name)).query(serverViewQuery);
+  return onServer(name, () => handle(client, name).query(serverViewQuery));
 }
 
 /** Asks the server for a token now; after a disable this is the admin's re-authorization. */
 export function authorizeServer(client: Client, name: string): Promise<ServerView> {
-  return client.workflow.getHandle(serverWorkflowId(name)).executeUpdate(authorizeUpdate);
+  return onServer(name, () => handle(client, name).executeUpdate(authorizeUpdate));
+}
+
+/**
+ * Saves new settings (a left-out clientSecret keeps the stored one). The server then holds no
+ * token and is Not authorized until it is authorized again; an invalid change writes nothing.
+ */
+export function editServer(client: Client, name: string, changes: ServerChanges): Promise<ServerView> {
+  return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [changes] }));
+}
+
+/** Deletes a server; refused while dependents are registered unless `force`, which tells them to stop. */
+export async function deleteServer(client: Client, name: string, { force = false } = {}): Promise<void> {
+  await onServer(name, async () => {
+    const server = handle(client, name);
+    await server.executeUpdate(deleteUpdate, { args: [{ force }] });
+    await server.result();
+  });
+}
+
+export function listDependents(client: Client, name: string): Promise<string[]> {
+  return onServer(name, () => handle(client, name).query(dependentsQuery));
+}
+
+export interface ServerListFilter {
+  category?: string;
+  status?: ServerStatus;
+  pageSize?: number;
+  /** From the previous page's answer. */
+  nextPageToken?: Uint8Array;
+}
+
+export interface ServerListEntry {
+  name: string;
+  category: string;
+  status: ServerStatus;
+}
+
+export interface ServerListPage {
+  servers: ServerListEntry[];
+  nextPageToken?: Uint8Array;
+}
+
+/** Visibility query strings quote values in single quotes. */
+function quoted(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Lists servers through Temporal visibility (their search attributes), a page at a time. */
+export async function listServers(client: Client, filter: ServerListFilter = {}): Promise<ServerListPage> {
+  const conditions = [`WorkflowType = ${quoted(OAUTH_SERVER_WORKFLOW_TYPE)}`, `ExecutionStatus = 'Running'`];
+  if (filter.category !== undefined) conditions.push(`${OAUTH_SERVER_CATEGORY.name} = ${quoted(filter.category)}`);
+  if (filter.status !== undefined) conditions.push(`${OAUTH_SERVER_STATUS.name} = ${quoted(filter.status)}`);
+  const response = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: conditions.join(' AND '),
+    pageSize: filter.pageSize ?? 100,
+    nextPageToken: filter.nextPageToken,
+  });
+  const keyword = (fields: Record<string, unknown> | null | undefined, name: string): string => {
+    const payload = fields?.[name];
+    return payload ? String(defaultPayloadConverter.fromPayload(payload)) : '';
+  };
+  return {
+    servers: response.executions.map((execution) => {
+      const fields = execution.searchAttributes?.indexedFields;
+      return {
+        name: keyword(fields, OAUTH_SERVER_NAME.name),
+        category: keyword(fields, OAUTH_SERVER_CATEGORY.name),
+        status: keyword(fields, OAUTH_SERVER_STATUS.name) as ServerStatus,
+      };
+    }),
+    nextPageToken: response.nextPageToken?.length ? response.nextPageToken : undefined,
+  };
 }

@@ -133,7 +133,8 @@ export function classifyTokenError(error: unknown, sensitiveValues: readonly str
       retryAfterMs: parseRetryAfter(error.response.headers.get('retry-after')),
     });
   }
-  if (error instanceof oauth.OperationProcessingError && error.code === oauth.RESPONSE_IS_NOT_CONFORM && error.cause instanceof Response) {
+  // Any complaint about a non-success answer (wrong status, not JSON, no OAuth error body) is about the status.
+  if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response && error.cause.status !== 200) {
     const status = error.cause.status;
     return new TokenRequestError({
       kind: 'transport',

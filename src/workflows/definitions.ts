@@ -1,5 +1,5 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { AuthMethod, OAuthServerConfig } from '../oauth/config';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AuthMethod, OAuthServerConfig, OAuthServerConfigInput } from '../oauth/config';
 import { normaliseServerName } from '../oauth/server-name';
 
 /** The workflow type of the one long-lived workflow per OAuth server. */
@@ -59,6 +59,8 @@ export interface ServerView {
   tokenExpiresAt?: string;
   grantedScope?: string;
   tokenSerial: number;
+  /** Workflow IDs of the live import sources (and other dependents) registered with this server. */
+  dependents: number;
 }
 
 /** Admin-facing state, never the secret or the token. */
@@ -74,3 +76,37 @@ export interface FreshTokenRequest {
 export const freshTokenUpdate = defineUpdate<TokenGrant, [FreshTokenRequest]>('freshToken');
 /** An admin asks the server to get a token now: re-authorization after a disable, or a first authorization. */
 export const authorizeUpdate = defineUpdate<ServerView, []>('authorize');
+
+/**
+ * What dependents are told whenever the server's availability changes. `sequence` grows with every
+ * change, so a dependent can tell a late message from a newer one, whatever order they reach it in.
+ */
+export interface ServerAvailability {
+  server: string;
+  status: ServerStatus | 'Deleted';
+  sequence: number;
+  disabledReason?: DisabledReason;
+}
+
+export interface DependentRegistration {
+  workflowId: string;
+}
+
+/** A dependent registers and learns the current availability in the same step, so one that registers while disabled starts paused. */
+export const registerDependentUpdate = defineUpdate<ServerAvailability, [DependentRegistration]>('registerDependent');
+/** A dependent that has finished asks to be forgotten. */
+export const unregisterDependentSignal = defineSignal<[DependentRegistration]>('unregisterDependent');
+/** Sent by the server to each dependent: pause on Error or Not authorized, resume on OK, stop on Deleted. */
+export const serverAvailabilitySignal = defineSignal<[ServerAvailability]>('oauthServerAvailability');
+export const dependentsQuery = defineQuery<string[]>('dependents');
+
+/** Every field but the name may change; a left-out clientSecret keeps the stored one. */
+export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name'>> & { name?: string };
+/** Saves new settings. A server that was authorized loses its token and must be authorized again. */
+export const editUpdate = defineUpdate<ServerView, [ServerChanges]>('edit');
+
+export interface DeleteRequest {
+  /** Delete even though dependents are registered; they are told and stop waiting. */
+  force?: boolean;
+}
+export const deleteUpdate = defineUpdate<void, [DeleteRequest]>('delete');

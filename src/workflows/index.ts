@@ -1,2 +1,3 @@
 /** The workflows the plugin adds to a worker. */
 export { oauthServerWorkflow } from './oauth-server';
+export { importSourceWorkflow } from './import-source';

@@ -1,23 +1,32 @@
 import * as wf from '@temporalio/workflow';
 import type { AcquiredToken, AcquireTokenInput } from '../activities/acquire-token';
-import type { OAuthServerConfig } from '../oauth/config';
+import { parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
 import { NON_RETRYABLE_TOKEN_ERROR_CODES } from '../oauth/errors';
+import { normaliseServerName } from '../oauth/server-name';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
 import {
   authorizeUpdate,
+  deleteUpdate,
+  dependentsQuery,
+  editUpdate,
   freshTokenUpdate,
+  registerDependentUpdate,
   serverViewQuery,
   tokenGrantQuery,
+  unregisterDependentSignal,
   type DisabledReason,
   type HeldToken,
+  type ServerAvailability,
+  type ServerChanges,
   type ServerStatus,
   type ServerView,
   type TokenGrant,
 } from './definitions';
+import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { publicConfig } from './public-config';
-import { OAUTH_SERVER_STATUS } from './search-attributes';
+import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from './search-attributes';
 
 /** State that survives continue-as-new. */
 export interface ServerState {
@@ -26,6 +35,9 @@ export interface ServerState {
   disabledReason?: DisabledReason;
   tokenSerial: number;
   acquisitionPending: boolean;
+  dependents: string[];
+  /** Grows with every availability change told to dependents. */
+  availabilitySequence: number;
 }
 
 export interface OAuthServerWorkflowInput {
@@ -44,12 +56,24 @@ const TOKEN_RETRY_MAX_INTERVAL = '10 seconds';
 
 /**
  * The one long-lived workflow of an OAuth server: the record of its configuration and state, the
- * holder of its current token, and the only place a token is requested from.
+ * holder of its current token, the only place a token is requested from, and the one that tells
+ * its dependents when it is disabled and enabled again.
  */
 export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Promise<void> {
-  const config = input.config;
-  const state: ServerState = input.state ?? { status: 'NotAuthorized', tokenSerial: 0, acquisitionPending: true };
+  let config = input.config;
+  const state: ServerState = input.state ?? {
+    status: 'NotAuthorized',
+    tokenSerial: 0,
+    acquisitionPending: true,
+    dependents: [],
+    availabilitySequence: 0,
+  };
+  const dependents = new Dependents(state.dependents);
   let acquiring = false;
+  /** Bumped by every edit, so that a token requested with the old settings is not kept. */
+  let configVersion = 0;
+  let deleted = false;
+  let toldStatus: ServerAvailability['status'] = state.status;
 
   const grant = (): TokenGrant => ({
     status: state.status,
@@ -66,15 +90,45 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     tokenExpiresAt: state.token ? new Date(state.token.expiresAt).toISOString() : undefined,
     grantedScope: state.token?.grantedScope,
     tokenSerial: state.tokenSerial,
+    dependents: dependents.size,
+  });
+  const availability = (): ServerAvailability => ({
+    server: config.name,
+    status: deleted ? 'Deleted' : state.status,
+    sequence: state.availabilitySequence,
+    disabledReason: state.disabledReason,
   });
   const settled = () => !acquiring && !state.acquisitionPending;
   /** A request that arrives while a token is being fetched shares that fetch instead of starting another. */
   const requestAcquisition = () => {
     if (!acquiring) state.acquisitionPending = true;
   };
+  const publishStatus = () => wf.upsertSearchAttributes([{ key: OAUTH_SERVER_STATUS, value: state.status }]);
+  /** Dependents hear only of changes; a refreshed token is not news to them. */
+  const tellDependents = async () => {
+    const current = availability();
+    if (current.status === toldStatus) return;
+    toldStatus = current.status;
+    state.availabilitySequence += 1;
+    await dependents.notify({ ...current, sequence: state.availabilitySequence });
+  };
+  const refusal = () =>
+    wf.ApplicationFailure.nonRetryable(
+      state.status === 'Error'
+        ? `OAuth server ${config.name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}`
+        : `OAuth server ${config.name} is not authorized: an admin must authorize it`,
+      state.status === 'Error' ? 'OAuthServerDisabled' : 'OAuthServerNotAuthorized',
+    );
+  const changedConfig = (changes: ServerChanges): OAuthServerConfig => {
+    if (changes.name !== undefined && normaliseServerName(changes.name) !== normaliseServerName(config.name)) {
+      throw new TypeError('name: an OAuth server cannot be renamed; create a new one and delete this one');
+    }
+    return parseOAuthServerConfig({ ...config, ...changes, name: config.name, clientSecret: changes.clientSecret ?? config.clientSecret });
+  };
 
   wf.setHandler(serverViewQuery, view);
   wf.setHandler(tokenGrantQuery, grant);
+  wf.setHandler(dependentsQuery, () => dependents.list());
   wf.setHandler(
     freshTokenUpdate,
     async ({ rejectedSerial }) => {
@@ -86,7 +140,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       validator: (request) => {
         const serial: unknown = (request as { rejectedSerial?: unknown } | undefined)?.rejectedSerial;
         if (serial !== undefined && !Number.isSafeInteger(serial)) throw new TypeError('rejectedSerial must be an integer');
-        if (state.status !== 'OK' && settled()) throw disabledFailure();
+        if (state.status !== 'OK' && settled()) throw refusal();
       },
     },
   );
@@ -95,19 +149,66 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     await wf.condition(settled);
     return view();
   });
-
-  const disabledFailure = () =>
-    wf.ApplicationFailure.nonRetryable(
-      state.status === 'Error' ? `OAuth server ${config.name} is disabled: ${state.disabledReason?.message ?? 'unknown reason'}` : `OAuth server ${config.name} is not authorized`,
-      state.status === 'Error' ? 'OAuthServerDisabled' : 'OAuthServerNotAuthorized',
-    );
+  wf.setHandler(
+    editUpdate,
+    async (changes) => {
+      const before = config;
+      config = changedConfig(changes);
+      configVersion += 1;
+      state.token = undefined;
+      state.status = 'NotAuthorized';
+      state.disabledReason = undefined;
+      state.acquisitionPending = false;
+      if (config.category !== before.category) wf.upsertSearchAttributes([{ key: OAUTH_SERVER_CATEGORY, value: config.category }]);
+      publishStatus();
+      await tellDependents();
+      return view();
+    },
+    { validator: (changes: ServerChanges) => void changedConfig(changes) },
+  );
+  wf.setHandler(
+    registerDependentUpdate,
+    ({ workflowId }) => {
+      dependents.add(workflowId);
+      return availability();
+    },
+    {
+      validator: (registration) => {
+        const workflowId: unknown = (registration as { workflowId?: unknown } | undefined)?.workflowId;
+        if (typeof workflowId !== 'string' || workflowId === '') throw new TypeError('workflowId must be a non-empty string');
+        if (deleted) throw wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, 'OAuthServerDeleted');
+      },
+    },
+  );
+  wf.setHandler(unregisterDependentSignal, ({ workflowId }) => dependents.remove(workflowId));
+  wf.setHandler(
+    deleteUpdate,
+    async () => {
+      deleted = true;
+      await tellDependents();
+    },
+    {
+      validator: (request) => {
+        const force = (request as { force?: unknown } | undefined)?.force === true;
+        if (!force && dependents.size > 0) {
+          throw wf.ApplicationFailure.nonRetryable(
+            `OAuth server ${config.name} has ${dependents.size} live dependent(s); delete with force to stop them`,
+            'OAuthServerHasDependents',
+            dependents.list(),
+          );
+        }
+      },
+    },
+  );
 
   const acquire = async () => {
     state.acquisitionPending = false;
     acquiring = true;
+    const version = configVersion;
     const startedAt = workflowNow();
     try {
       const token = await tokenActivities(config).acquireOAuthToken({ config });
+      if (version !== configVersion) return;
       state.tokenSerial += 1;
       state.token = {
         accessToken: token.accessToken,
@@ -120,31 +221,36 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       state.disabledReason = undefined;
     } catch (error) {
       if (!(error instanceof wf.ActivityFailure)) throw error;
+      if (version !== configVersion) return;
       state.token = undefined;
       state.status = 'Error';
       state.disabledReason = disabledReasonFrom(error, workflowNow() - startedAt, workflowNow(), config.maxWait);
     } finally {
       acquiring = false;
-      wf.upsertSearchAttributes([{ key: OAUTH_SERVER_STATUS, value: state.status }]);
     }
+    publishStatus();
+    await tellDependents();
   };
 
+  const interrupted = () => state.acquisitionPending || deleted || wf.workflowInfo().continueAsNewSuggested;
   for (;;) {
-    if (!state.acquisitionPending) {
-      const wake = () => state.acquisitionPending || wf.workflowInfo().continueAsNewSuggested;
+    if (!interrupted()) {
       if (state.status === 'OK' && state.token) {
-        const refreshDue = !(await wf.condition(wake, Math.max(1, refreshAt(state.token.obtainedAt, state.token.expiresAt) - workflowNow())));
-        if (refreshDue) state.acquisitionPending = true;
+        const refreshInMs = Math.max(1, refreshAt(state.token.obtainedAt, state.token.expiresAt) - workflowNow());
+        if (!(await wf.condition(interrupted, refreshInMs))) requestAcquisition();
       } else {
-        await wf.condition(wake);
+        await wf.condition(interrupted);
       }
     }
+    if (deleted) break;
     if (state.acquisitionPending) await acquire();
     if (wf.workflowInfo().continueAsNewSuggested) {
       await wf.condition(wf.allHandlersFinished);
-      await wf.continueAsNew<typeof oauthServerWorkflow>({ config, state });
+      if (deleted) break;
+      await wf.continueAsNew<typeof oauthServerWorkflow>({ config, state: { ...state, dependents: dependents.list() } });
     }
   }
+  await wf.condition(wf.allHandlersFinished);
 }
 
 function tokenActivities(config: OAuthServerConfig): TokenActivities {

@@ -22,6 +22,15 @@ interface TestClient {
   secret: string;
 }
 
+export interface WithWorkerOptions {
+  taskQueue?: string;
+  plugin?: TemporalOAuthPlugin;
+  /** Activities of the test's own, such as an import sink. */
+  activities?: object;
+  /** Another Temporal environment than the suite's, e.g. one started with other dynamic config. */
+  temporal?: TemporalEnvironment;
+}
+
 /** One dev server, one authorization server and one resource API for the whole run. */
 export interface TestBed {
   temporal: TemporalEnvironment;
@@ -34,7 +43,7 @@ export interface TestBed {
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
   serverConfig(method: AuthMethod, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
   /** Runs `fn` while a worker with the plugin polls a fresh task queue. */
-  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { taskQueue?: string; plugin?: TemporalOAuthPlugin }): Promise<T>;
+  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: WithWorkerOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -102,15 +111,17 @@ export async function startTestBed(): Promise<TestBed> {
     },
     async withWorker(fn, options = {}) {
       const taskQueue = options.taskQueue ?? `tq-${randomUUID()}`;
+      const environment = options.temporal ?? temporal;
       const workerOptions: WorkerOptions = {
-        connection: temporal.nativeConnection,
-        namespace: temporal.namespace,
+        connection: environment.nativeConnection,
+        namespace: environment.namespace,
         taskQueue,
         workflowBundle,
+        activities: options.activities,
         plugins: [options.plugin ?? new TemporalOAuthPlugin()],
       };
       const worker = await Worker.create(workerOptions);
-      return worker.runUntil(fn(taskQueue));
+      return worker.runUntil(() => fn(taskQueue));
     },
     async close() {
       await Promise.allSettled([api.close(), authorizationServer.close()]);

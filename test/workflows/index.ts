@@ -1,6 +1,6 @@
 /** Workflows that stand for a workflow author's code in the tests. */
-import { webServiceCall, type WebServiceCallInput, type WebServiceCallResult } from '../../src/workflow';
-import { sleep } from '@temporalio/workflow';
+import { OAuthServerDependency, webServiceCall, type WebServiceCallInput, type WebServiceCallResult } from '../../src/workflow';
+import { condition, defineQuery, defineSignal, setHandler, sleep } from '@temporalio/workflow';
 
 export async function callOnce(input: WebServiceCallInput): Promise<WebServiceCallResult> {
   return webServiceCall(input, { retry: { maximumAttempts: 1 } });
@@ -20,4 +20,22 @@ export async function callRepeatedly({ call, count, intervalMs }: RepeatedCallsI
     await sleep(intervalMs);
   }
   return statuses;
+}
+
+export { importSourceWorkflow } from '../../src/workflow';
+
+export const probeStatusQuery = defineQuery<string>('probeStatus');
+export const finishSignal = defineSignal('finish');
+
+/** A minimal dependent: registers with its server, reports what it last heard, and leaves when told. */
+export async function dependentProbe(server: string): Promise<string> {
+  let finished = false;
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  const dependency = await OAuthServerDependency.register(server);
+  setHandler(probeStatusQuery, () => dependency.availability.status);
+  await condition(() => finished || dependency.availability.status === 'Deleted');
+  await dependency.release();
+  return dependency.availability.status;
 }

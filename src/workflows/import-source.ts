@@ -1,0 +1,119 @@
+import * as wf from '@temporalio/workflow';
+import type { ServerAvailability } from './definitions';
+import { OAuthServerDependency } from './oauth-dependency';
+import { webServiceCall } from './web-service-call';
+
+/** One page, handed to the sink activity. `batchKey` is stable across retries and resumes: sinks can use it to stay idempotent. */
+export interface ImportBatch {
+  source: string;
+  batchKey: string;
+  records: unknown[];
+}
+
+export interface ImportSourceInput {
+  /** The OAuth server whose token authorizes the reads. */
+  server: string;
+  /** A page endpoint: GET url?cursor=C&limit=N answers `{ records: [...], nextCursor: C' | null }`. */
+  url: string;
+  pageSize?: number;
+  /** The activity, registered on the worker, that stores one ImportBatch. */
+  sinkActivity?: string;
+  /** Set by the workflow itself when it continues as new. */
+  carried?: ImportCarried;
+}
+
+export interface ImportCarried {
+  cursor: string | number;
+  imported: number;
+  pages: number;
+  availability: ServerAvailability;
+}
+
+export interface ImportProgress {
+  state: 'running' | 'paused' | 'completed';
+  imported: number;
+  pages: number;
+  cursor: string | number | null;
+  serverStatus: ServerAvailability['status'];
+  lastError?: string;
+}
+
+export const importProgressQuery = wf.defineQuery<ImportProgress>('importProgress');
+
+export const DEFAULT_SINK_ACTIVITY = 'storeImportBatch';
+const DEFAULT_PAGE_SIZE = 50;
+
+interface Page {
+  records: unknown[];
+  nextCursor: string | number | null;
+}
+
+function parsePage(body: unknown): Page {
+  const page = body as Partial<Page> | null;
+  const cursorOk = page?.nextCursor === null || typeof page?.nextCursor === 'string' || typeof page?.nextCursor === 'number';
+  if (!page || !Array.isArray(page.records) || !cursorOk) {
+    throw wf.ApplicationFailure.nonRetryable('the page endpoint must answer { records: [...], nextCursor }', 'InvalidImportPage');
+  }
+  return { records: page.records, nextCursor: page.nextCursor ?? null };
+}
+
+/**
+ * A long-running import that depends on an OAuth server. It pages through a resource API with
+ * webServiceCall and hands each page to a sink activity, moving its cursor only after the sink has
+ * the page. It pauses while the server is disabled and resumes where it stopped when the server is
+ * enabled again, so every record is delivered once, none skipped.
+ */
+export async function importSourceWorkflow(input: ImportSourceInput): Promise<ImportProgress> {
+  const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
+  let cursor: string | number | null = input.carried?.cursor ?? 0;
+  let imported = input.carried?.imported ?? 0;
+  let pages = input.carried?.pages ?? 0;
+  let lastError: string | undefined;
+  // Progress can be queried while the registration below is still under way.
+  const registered: { dependency?: OAuthServerDependency } = {};
+
+  const progress = (): ImportProgress => ({
+    state: cursor === null ? 'completed' : registered.dependency?.available === false ? 'paused' : 'running',
+    imported,
+    pages,
+    cursor,
+    serverStatus: registered.dependency?.availability.status ?? input.carried?.availability.status ?? 'NotAuthorized',
+    lastError,
+  });
+  wf.setHandler(importProgressQuery, progress);
+
+  const dependency = await OAuthServerDependency.register(input.server, input.carried?.availability);
+  registered.dependency = dependency;
+  const sink = wf.proxyActivities<Record<string, (batch: ImportBatch) => Promise<void>>>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 10 },
+  })[input.sinkActivity ?? DEFAULT_SINK_ACTIVITY];
+  if (!sink) throw wf.ApplicationFailure.nonRetryable('no sink activity', 'InvalidImportSource');
+
+  while (cursor !== null) {
+    const pageCursor: string | number = cursor;
+    const response = await dependency.run(async () => {
+      try {
+        return await webServiceCall({ server: input.server, url: input.url, query: { cursor: pageCursor, limit: pageSize } });
+      } catch (error) {
+        lastError = error instanceof wf.ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : 'unknown error';
+        throw error;
+      }
+    });
+    const page = parsePage(response.body);
+    await sink({ source: wf.workflowInfo().workflowId, batchKey: String(pageCursor), records: page.records });
+    imported += page.records.length;
+    pages += 1;
+    cursor = page.nextCursor;
+    lastError = undefined;
+    if (cursor !== null && wf.workflowInfo().continueAsNewSuggested) {
+      await wf.condition(wf.allHandlersFinished);
+      await wf.continueAsNew<typeof importSourceWorkflow>({
+        ...input,
+        carried: { cursor, imported, pages, availability: dependency.availability },
+      });
+    }
+  }
+  await dependency.release();
+  return progress();
+}

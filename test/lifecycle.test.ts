@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import {
+  authorizeServer,
+  createServer,
+  deleteServer,
+  editServer,
+  listDependents,
+  listServers,
+  ServerAlreadyExistsError,
+  ServerChangeRejectedError,
+  showServer,
+  WebServiceCallFailure,
+} from '../src';
+import type { dependentProbe } from './workflows';
+import { eventually } from './support/eventually';
+import { callFromWorkflow } from './support/run-workflow';
+import { testBed } from './support/test-bed';
+
+async function failureType(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) return (error.cause?.cause as { type?: string } | undefined)?.type;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('the OAuth server lifecycle', () => {
+  it('a server saved with a wrong secret shows Error and its reason; an edit with the right secret and an authorize make it OK', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic', { clientSecret: { source: 'local', value: 'wrong-secret-for-this-client' } });
+      const saved = await createServer(bed.client, config, { taskQueue });
+      assert.equal(saved.status, 'Error');
+      assert.equal(saved.disabledReason?.code, 'invalid_client');
+      assert.equal((await showServer(bed.client, config.name)).status, 'Error', 'the configuration was not kept');
+
+      const edited = await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: bed.clients.client_secret_basic.secret } });
+      assert.equal(edited.status, 'NotAuthorized');
+      assert.equal(edited.disabledReason, undefined);
+      assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+    });
+  });
+
+  it('editing an authorized server discards its token: Not authorized and calls refused until it is authorized again; the secret stays write-only', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_post');
+      assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+      const call = { server: config.name, url: `${bed.api.url}/whoami` };
+      assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+
+      const edited = await editServer(bed.client, config.name, { category: 'Edited', scope: 'api:read' });
+      assert.equal(edited.status, 'NotAuthorized');
+      assert.equal(edited.tokenExpiresAt, undefined);
+      assert.deepEqual(edited.config.clientSecret, { source: 'local', isSet: true });
+      assert.ok(!JSON.stringify(edited).includes(bed.clients.client_secret_post.secret));
+      // Workers re-read a server's status at least once a second; after that every call is refused.
+      await eventually(async () => (await failureType(callFromWorkflow(taskQueue, call))) === WebServiceCallFailure.ServerNotAuthorized, {
+        what: 'calls refused after the edit',
+        timeoutMs: 10_000,
+      });
+      assert.equal(await failureType(callFromWorkflow(taskQueue, call)), WebServiceCallFailure.ServerNotAuthorized);
+
+      const authorized = await authorizeServer(bed.client, config.name);
+      assert.equal(authorized.status, 'OK', 'the kept secret no longer works');
+      assert.equal(authorized.grantedScope ?? 'api:read', 'api:read');
+      assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+    });
+  });
+
+  it('an invalid edit is refused with the field named, and changes nothing', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic');
+      await createServer(bed.client, config, { taskQueue });
+      await assert.rejects(editServer(bed.client, config.name, { maxRetryAttempts: 0 }), (error: unknown) => {
+        assert.ok(error instanceof ServerChangeRejectedError);
+        assert.match(error.message, /maxRetryAttempts/);
+        return true;
+      });
+      await assert.rejects(editServer(bed.client, config.name, { name: 'renamed' }), ServerChangeRejectedError);
+      const view = await showServer(bed.client, config.name);
+      assert.equal(view.status, 'OK');
+      assert.equal(view.config.maxRetryAttempts, 3);
+    });
+  });
+
+  it('a name already taken in another case is refused and the first server is untouched', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic', { name: `Crm-${randomUUID().slice(0, 6)}`, category: 'First' });
+      await createServer(bed.client, config, { taskQueue });
+      await assert.rejects(
+        createServer(bed.client, { ...config, name: config.name.toUpperCase(), category: 'Second' }, { taskQueue }),
+        ServerAlreadyExistsError,
+      );
+      const view = await showServer(bed.client, config.name.toLowerCase());
+      assert.equal(view.config.name, config.name);
+      assert.equal(view.config.category, 'First');
+    });
+  });
+
+  it('lists servers through visibility, by category and status, a page at a time', async () => {
+    const bed = testBed();
+    const category = `cat-${randomUUID().slice(0, 8)}`;
+    await bed.withWorker(async (taskQueue) => {
+      const names = [];
+      for (const wrong of [false, false, true]) {
+        const config = bed.serverConfig('client_secret_basic', {
+          category,
+          ...(wrong ? { clientSecret: { source: 'local' as const, value: 'wrong-secret-for-this-client' } } : {}),
+        });
+        names.push(config.name);
+        await createServer(bed.client, config, { taskQueue });
+      }
+      const okNames = await eventually(
+        async () => {
+          const page = await listServers(bed.client, { category, status: 'OK' });
+          return page.servers.length === 2 ? page.servers.map((server) => server.name).sort() : undefined;
+        },
+        { what: 'two OK servers listed' },
+      );
+      assert.deepEqual(okNames, names.slice(0, 2).sort());
+      const errors = await listServers(bed.client, { category, status: 'Error' });
+      assert.deepEqual(
+        errors.servers.map((server) => server.name),
+        [names[2]],
+      );
+      const first = await listServers(bed.client, { category, pageSize: 2 });
+      assert.equal(first.servers.length, 2);
+      assert.ok(first.nextPageToken);
+      const second = await listServers(bed.client, { category, pageSize: 2, nextPageToken: first.nextPageToken });
+      assert.deepEqual([...first.servers, ...second.servers].map((server) => server.name).sort(), [...names].sort());
+    });
+  });
+
+  it('delete: refused while dependents live unless forced (they are told and stop); a deleted name can be created again', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic');
+      await createServer(bed.client, config, { taskQueue });
+      const probe = await bed.client.workflow.start<typeof dependentProbe>('dependentProbe', {
+        taskQueue,
+        workflowId: `probe-${randomUUID()}`,
+        args: [config.name],
+      });
+      await eventually(async () => (await listDependents(bed.client, config.name)).includes(probe.workflowId), { what: 'the probe registered' });
+
+      await assert.rejects(deleteServer(bed.client, config.name), (error: unknown) => {
+        assert.ok(error instanceof ServerChangeRejectedError);
+        assert.equal(error.type, 'OAuthServerHasDependents');
+        return true;
+      });
+      assert.equal((await showServer(bed.client, config.name)).status, 'OK');
+
+      await deleteServer(bed.client, config.name, { force: true });
+      assert.equal(await probe.result(), 'Deleted');
+
+      const again = await createServer(bed.client, config, { taskQueue });
+      assert.equal(again.status, 'OK');
+      await deleteServer(bed.client, config.name);
+    });
+  });
+});
