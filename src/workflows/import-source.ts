@@ -73,7 +73,7 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
   const registered: { dependency?: OAuthServerDependency } = {};
 
   const progress = (): ImportProgress => ({
-    state: cursor === null ? 'completed' : registered.dependency?.available === false ? 'paused' : 'running',
+    state: cursor === null ? 'completed' : registered.dependency?.paused ? 'paused' : 'running',
     imported,
     pages,
     cursor,

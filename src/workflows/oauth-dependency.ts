@@ -27,6 +27,9 @@ function isServerUnavailable(error: unknown): boolean {
  * is redone; a step must therefore be safe to repeat until it has returned.
  */
 export class OAuthServerDependency {
+  /** True while a step is held back by the server's state; a step already under way runs to its end first. */
+  private waiting = false;
+
   private constructor(
     readonly server: string,
     private current: ServerAvailability,
@@ -53,9 +56,19 @@ export class OAuthServerDependency {
     return this.current.status === 'OK';
   }
 
+  /** Paused: waiting for the server to be enabled, with no step under way. */
+  get paused(): boolean {
+    return this.waiting;
+  }
+
   /** Resolves once the server is OK; fails with OAuthServerDeleted if it is deleted meanwhile. */
   async whenAvailable(): Promise<void> {
-    await wf.condition(() => this.current.status === 'OK' || this.current.status === 'Deleted');
+    this.waiting = true;
+    try {
+      await wf.condition(() => this.current.status === 'OK' || this.current.status === 'Deleted');
+    } finally {
+      this.waiting = false;
+    }
     if (this.current.status === 'Deleted') {
       throw wf.ApplicationFailure.nonRetryable(`OAuth server ${this.server} was deleted`, 'OAuthServerDeleted');
     }
@@ -70,7 +83,10 @@ export class OAuthServerDependency {
       } catch (error) {
         if (!isServerUnavailable(error)) throw error;
         // The server's own message may still be on its way: wait for news newer than what this step saw.
-        await wf.condition(() => this.current.sequence > seen);
+        this.waiting = true;
+        await wf.condition(() => this.current.sequence > seen).finally(() => {
+          this.waiting = false;
+        });
       }
     }
   }

@@ -38,6 +38,8 @@ export interface TestBed {
   authorizationServer: AuthorizationServer;
   api: ResourceApi;
   clients: Record<AuthMethod, TestClient>;
+  /** The resource API's own client secret, for tests that start another resource API. */
+  resourceApiSecret: string;
   /** Registers a client of its own for a test that changes it (secret rotation, short token lifetime). */
   registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
@@ -91,6 +93,7 @@ export async function startTestBed(): Promise<TestBed> {
     authorizationServer,
     api,
     clients,
+    resourceApiSecret,
     async registerClient(registration) {
       const clientId = registration.clientId ?? `test-${randomUUID().slice(0, 8)}`;
       const secret = registration.clientSecret ?? generateClientSecret();

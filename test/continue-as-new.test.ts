@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { authorizeServer, createServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
+import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
+import { startResourceApi, type ResourceApi } from '../src/demo/resource-api';
+import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
+import { finishSignal, type dependentProbe } from './workflows';
+import { eventually } from './support/eventually';
+import { importSink } from './support/import-sink';
+import { API_SCOPES, testBed } from './support/test-bed';
+import { testLogger } from './support/captured-logs';
+
+async function runCount(client: Client, workflowId: string): Promise<number> {
+  let runs = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs += 1;
+  return runs;
+}
+
+describe('continue-as-new keeps everything', () => {
+  let temporal: TemporalEnvironment | undefined;
+  let source: ResourceApi | undefined;
+
+  before(async function () {
+    this.timeout(120_000);
+    // A server of its own, where Temporal suggests continue-as-new after a few dozen events.
+    temporal = await startTemporalEnvironment({
+      searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
+      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
+      log: (line) => testLogger.info(line),
+    });
+    const bed = testBed();
+    source = await startResourceApi({
+      issuer: bed.authorizationServer.issuer,
+      introspectionEndpoint: bed.authorizationServer.introspectionEndpoint,
+      clientId: 'resource-api',
+      clientSecret: bed.resourceApiSecret,
+      recordCount: 200,
+    });
+  });
+
+  after(async () => {
+    await source?.close();
+    await temporal?.teardown();
+  });
+
+  it('the server and an import continue as new in the middle of refreshes, updates, signals and pages, and lose nothing', async function () {
+    this.timeout(180_000);
+    const bed = testBed();
+    const env = temporal!;
+    const api = source!;
+    const shortLived = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES, tokenTtlSeconds: 3 });
+    const sink = importSink(20);
+    await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', {
+          clientId: shortLived.clientId,
+          clientSecret: { source: 'local', value: shortLived.secret },
+          allowedOrigins: [api.origin],
+          category: 'Forever',
+        });
+        assert.equal((await createServer(env.client, config, { taskQueue })).status, 'OK');
+        const importer = await env.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+          taskQueue,
+          workflowId: `import-${randomUUID()}`,
+          args: [{ server: config.name, url: `${api.url}/records`, pageSize: 4 }],
+        });
+        const probes = [];
+        for (let i = 0; i < 6; i += 1) {
+          probes.push(
+            await env.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
+          );
+          assert.equal((await authorizeServer(env.client, config.name)).status, 'OK');
+        }
+        await probes[0]!.signal(finishSignal);
+        assert.equal(await probes[0]!.result(), 'OK');
+
+        const done = await importer.result();
+        assert.equal(done.imported, 200);
+        const ids = sink.recordIds(importer.workflowId);
+        assert.equal(ids.length, 200);
+        assert.equal(new Set(ids).size, 200);
+        assert.ok((await runCount(env.client, importer.workflowId)) > 1, 'the import never continued as new');
+        assert.equal((await importer.query(importProgressQuery)).state, 'completed');
+
+        const serverId = `oauth-server:${config.name.toLowerCase()}`;
+        await eventually(async () => ((await runCount(env.client, serverId)) > 2 ? true : undefined), { what: 'the server continued as new' });
+        const view = await showServer(env.client, config.name);
+        assert.equal(view.status, 'OK');
+        assert.equal(view.config.category, 'Forever');
+        assert.deepEqual(view.config.allowedOrigins, [api.origin]);
+        const dependents = await eventually(
+          async () => {
+            const live = await listDependents(env.client, config.name);
+            return live.length === 5 ? live : undefined;
+          },
+          { what: 'the five live probes still registered' },
+        );
+        assert.deepEqual(new Set(dependents), new Set(probes.slice(1).map((probe) => probe.workflowId)));
+        await Promise.all(probes.slice(1).map((probe) => probe.signal(finishSignal)));
+      },
+      { activities: sink.activities, temporal: env },
+    );
+  });
+});

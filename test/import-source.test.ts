@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { authorizeServer, createServer } from '../src';
+import { startResourceApi } from '../src/demo/resource-api';
+import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
+import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
+import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
+import { eventually } from './support/eventually';
+import { importSink } from './support/import-sink';
+import { testBed } from './support/test-bed';
+
+describe('import sources pause while their server is disabled and resume when it is re-authorized', () => {
+  it('500 records: the token endpoint breaks mid-import, the import pauses, and after re-authorization it finishes with every record exactly once', async function () {
+    this.timeout(120_000);
+    const bed = testBed();
+    const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+    const source = await startResourceApi({
+      issuer: bed.authorizationServer.issuer,
+      introspectionEndpoint: bed.authorizationServer.introspectionEndpoint,
+      clientId: 'resource-api',
+      clientSecret: bed.resourceApiSecret,
+      recordCount: 500,
+    });
+    const sink = importSink(15);
+    try {
+      await bed.withWorker(
+        async (taskQueue) => {
+          const config = bed.serverConfig('client_secret_basic', {
+            accessTokenUrl: tokenEndpoint.url,
+            allowedOrigins: [source.origin],
+            maxRetryAttempts: 1,
+          });
+          assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+          const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+            taskQueue,
+            workflowId: `import-${randomUUID()}`,
+            args: [{ server: config.name, url: `${source.url}/records`, pageSize: 10 }],
+          });
+          await eventually(async () => ((await importer.query(importProgressQuery)).imported >= 100 ? true : undefined), {
+            what: '100 records imported',
+          });
+
+          tokenEndpoint.break();
+          assert.equal((await authorizeServer(bed.client, config.name)).status, 'Error');
+          const paused = await eventually(
+            async () => {
+              const progress = await importer.query(importProgressQuery);
+              return progress.state === 'paused' ? progress : undefined;
+            },
+            { what: 'the import paused', timeoutMs: 10_000 },
+          );
+          assert.equal(paused.serverStatus, 'Error');
+          assert.ok(paused.imported < 500, 'the import finished before the disable');
+          // A paused import must stay still: watch it over a few status re-reads of the workers.
+          const deadline = Date.now() + 2_500;
+          while (Date.now() < deadline) {
+            assert.equal((await importer.query(importProgressQuery)).imported, paused.imported, 'the import kept going while disabled');
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+
+          tokenEndpoint.repair();
+          assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+          const done = await importer.result();
+          assert.equal(done.state, 'completed');
+          assert.equal(done.imported, 500);
+          const ids = sink.recordIds(importer.workflowId);
+          assert.equal(ids.length, 500, 'some record was delivered twice or not at all');
+          assert.equal(new Set(ids).size, 500);
+        },
+        { activities: sink.activities },
+      );
+    } finally {
+      await Promise.all([tokenEndpoint.close(), source.close()]);
+    }
+  });
+
+  it('50 dependents of one server all pause within a few seconds of the disable, and all resume', async function () {
+    this.timeout(120_000);
+    const bed = testBed();
+    const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: tokenEndpoint.url, maxRetryAttempts: 1 });
+        await createServer(bed.client, config, { taskQueue });
+        const probes = await Promise.all(
+          Array.from({ length: 50 }, () =>
+            bed.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
+          ),
+        );
+        const allSay = (status: string, timeoutMs: number) =>
+          eventually(
+            async () => {
+              const statuses = await Promise.all(probes.map((probe) => probe.query(probeStatusQuery).catch(() => 'unregistered')));
+              return statuses.every((seen) => seen === status) ? true : undefined;
+            },
+            { what: `all 50 dependents hear ${status}`, timeoutMs },
+          );
+        await allSay('OK', 30_000);
+
+        tokenEndpoint.break();
+        const disabledAt = Date.now();
+        assert.equal((await authorizeServer(bed.client, config.name)).status, 'Error');
+        await allSay('Error', 5_000);
+        assert.ok(Date.now() - disabledAt < 5_000);
+
+        tokenEndpoint.repair();
+        assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+        await allSay('OK', 5_000);
+        await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
+        assert.deepEqual(new Set(await Promise.all(probes.map((probe) => probe.result()))), new Set(['OK']));
+      });
+    } finally {
+      await tokenEndpoint.close();
+    }
+  });
+});
