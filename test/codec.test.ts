@@ -383,3 +383,22 @@ describe('codec server', () => {
     }
   });
 });
+
+describe('codec server for the dev server’s Web UI (credential in the endpoint path)', () => {
+  const credential = generateCodecKey().replace(/[+/=]/g, '');
+  const json = { 'content-type': 'application/json', origin: UI_ORIGIN };
+
+  it('accepts the credential as the first path segment only when asked to', async () => {
+    for (const acceptPathCredential of [true, false]) {
+      const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, acceptPathCredential });
+      try {
+        const good = await call(`${server.url}/${credential}/decode`, { headers: json, body: '{"payloads":[]}' });
+        assert.equal(good.status, acceptPathCredential ? 200 : 401);
+        const wrong = await call(`${server.url}/not-the-credential/decode`, { headers: json, body: '{"payloads":[]}' });
+        assert.equal(wrong.status, 401);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});

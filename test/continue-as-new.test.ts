@@ -48,6 +48,7 @@ describe('continue-as-new keeps everything', () => {
     this.timeout(180_000);
     const bed = testBed();
     const env = temporal!;
+    const client = bed.clientFor(env);
     const api = source!;
     const shortLived = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES, tokenTtlSeconds: 3 });
     const sink = importSink(20);
@@ -59,8 +60,8 @@ describe('continue-as-new keeps everything', () => {
           allowedOrigins: [api.origin],
           category: 'Forever',
         });
-        assert.equal((await createServer(env.client, config, { taskQueue })).status, 'OK');
-        const importer = await env.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+        assert.equal((await createServer(client, config, { taskQueue })).status, 'OK');
+        const importer = await client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
           taskQueue,
           workflowId: `import-${randomUUID()}`,
           args: [{ server: config.name, url: `${api.url}/records`, pageSize: 4 }],
@@ -68,9 +69,9 @@ describe('continue-as-new keeps everything', () => {
         const probes = [];
         for (let i = 0; i < 6; i += 1) {
           probes.push(
-            await env.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
+            await client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
           );
-          assert.equal((await authorizeServer(env.client, config.name)).status, 'OK');
+          assert.equal((await authorizeServer(client, config.name)).status, 'OK');
         }
         await probes[0]!.signal(finishSignal);
         assert.equal(await probes[0]!.result(), 'OK');
@@ -80,18 +81,18 @@ describe('continue-as-new keeps everything', () => {
         const ids = sink.recordIds(importer.workflowId);
         assert.equal(ids.length, 200);
         assert.equal(new Set(ids).size, 200);
-        assert.ok((await runCount(env.client, importer.workflowId)) > 1, 'the import never continued as new');
+        assert.ok((await runCount(client, importer.workflowId)) > 1, 'the import never continued as new');
         assert.equal((await importer.query(importProgressQuery)).state, 'completed');
 
         const serverId = `oauth-server:${config.name.toLowerCase()}`;
-        await eventually(async () => ((await runCount(env.client, serverId)) > 2 ? true : undefined), { what: 'the server continued as new' });
-        const view = await showServer(env.client, config.name);
+        await eventually(async () => ((await runCount(client, serverId)) > 2 ? true : undefined), { what: 'the server continued as new' });
+        const view = await showServer(client, config.name);
         assert.equal(view.status, 'OK');
         assert.equal(view.config.category, 'Forever');
         assert.deepEqual(view.config.allowedOrigins, [api.origin]);
         const dependents = await eventually(
           async () => {
-            const live = await listDependents(env.client, config.name);
+            const live = await listDependents(client, config.name);
             return live.length === 5 ? live : undefined;
           },
           { what: 'the five live probes still registered' },

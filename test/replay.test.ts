@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { TemporalOAuthPlugin } from '../src';
+import { testPlugin } from './support/test-bed';
 
 const HISTORIES_DIR = resolve(__dirname, '../../test/fixtures/histories');
 
@@ -18,7 +18,7 @@ describe('workflow changes keep old histories replaying', () => {
     }));
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowsPath: require.resolve('./workflows'), plugins: [new TemporalOAuthPlugin()] },
+      { workflowsPath: require.resolve('./workflows'), plugins: [testPlugin()] },
       histories,
     )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

@@ -13,6 +13,12 @@ export interface CodecServerOptions {
   credential: string;
   /** The Web UI's origin, e.g. http://127.0.0.1:8233; the only origin CORS is answered for. */
   allowedOrigin: string;
+  /**
+   * Also accept the credential as the first path segment (`--ui-codec-endpoint http://host:port/<credential>`).
+   * The dev server's Web UI has no login, so it has no bearer token to send; this is the only way it
+   * can authenticate. The credential then shows in the UI's settings: use it on a developer machine only.
+   */
+  acceptPathCredential?: boolean;
   /** Defaults to 0: a free port, reported in `url`. */
   port?: number;
   host?: string;
@@ -51,10 +57,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   }
   // Comparing digests keeps the comparison constant-time without revealing the credential's length.
   const expected = digest(options.credential);
-  const isAuthorized = (header: string | undefined): boolean => {
-    const presented = /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
-    return presented !== undefined && timingSafeEqual(digest(presented), expected);
-  };
+  const matches = (presented: string | undefined) => presented !== undefined && timingSafeEqual(digest(presented), expected);
+  const isAuthorized = (req: IncomingMessage, segments: string[]): boolean =>
+    matches(/^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1]) ||
+    (options.acceptPathCredential === true && segments.length === 2 && matches(decodeURIComponent(segments[0] ?? '')));
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -75,7 +81,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace');
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
     }
-    const operation = new URL(req.url ?? '/', 'http://codec.invalid').pathname.split('/').pop();
+    const segments = new URL(req.url ?? '/', 'http://codec.invalid').pathname.split('/').filter(Boolean);
+    const operation = segments.at(-1);
     // The protocol lets the endpoints sit at any depth (e.g. per namespace): only the last segment counts.
     if (operation !== 'decode' && operation !== 'encode') throw new HttpError(404, 'not found: use POST …/decode or …/encode');
     if (req.method === 'OPTIONS') {
@@ -87,7 +94,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       res.setHeader('Allow', 'POST, OPTIONS');
       throw new HttpError(405, 'method not allowed');
     }
-    if (!isAuthorized(req.headers.authorization)) {
+    if (!isAuthorized(req, segments)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new HttpError(401, 'a valid bearer credential is required');
     }

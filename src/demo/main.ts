@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { generateCodecKey, loadCodecKeyRing, parseCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
+import { EncryptionCodec } from '../codec/encryption-codec';
+import { startCodecServer } from '../codec/codec-server';
 import { authorizeServer, createServer, OAUTH_SEARCH_ATTRIBUTES, ServerAlreadyExistsError, TemporalOAuthPlugin, type ServerView } from '..';
 import { startTemporalEnvironment } from '../dev-server/temporal-environment';
 import { generateClientSecret, startAuthorizationServer } from './authorization-server';
-import { demoClientSecret } from './demo-secret';
+import { readOrCreate } from './demo-files';
 import { startResourceApi } from './resource-api';
 import type { demoWhoAmI } from './workflows';
 
@@ -30,23 +35,39 @@ async function main(): Promise<void> {
   });
 
   try {
+    const codecKeys = demoCodecKeys();
+    const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+    const uiOrigin = `http://127.0.0.1:${uiPort}`;
+    const codecCredential = readOrCreate(resolve(STATE_DIR, 'codec-endpoint-credential'), () => randomBytes(24).toString('base64url'));
+    const codecServer = await startCodecServer({
+      codec: new EncryptionCodec(codecKeys),
+      credential: codecCredential,
+      allowedOrigin: uiOrigin,
+      acceptPathCredential: true,
+      port: Number(process.env.DEMO_CODEC_PORT ?? 9402),
+    });
+    closers.push(() => codecServer.close());
+
     log('Starting Temporal (the first run builds the Temporal CLI, ~5-6 minutes)…');
     const temporal = await startTemporalEnvironment({
       searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
       ui: true,
       port: Number(process.env.TEMPORAL_PORT ?? 7233),
-      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+      uiPort,
       dbFilename: resolve(STATE_DIR, 'dev-server.db'),
+      extraArgs: ['--ui-codec-endpoint', `${codecServer.url}/${codecCredential}`],
       log,
     });
     closers.push(() => temporal.teardown());
+    const plugin = new TemporalOAuthPlugin({ codecKeys });
+    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, plugins: [plugin] });
 
     const secretFile = resolve(STATE_DIR, 'demo-client-secret');
     const resourceApiSecret = generateClientSecret();
     const authorizationServer = await startAuthorizationServer({
       port: Number(process.env.DEMO_AUTH_PORT ?? 9400),
       clients: [
-        { clientId: DEMO_CLIENT_ID, authMethod: 'client_secret_basic', clientSecret: demoClientSecret(secretFile), scope: DEMO_SCOPES },
+        { clientId: DEMO_CLIENT_ID, authMethod: 'client_secret_basic', clientSecret: readOrCreate(secretFile, generateClientSecret), scope: DEMO_SCOPES },
         { clientId: 'demo-resource-api', authMethod: 'client_secret_basic', clientSecret: resourceApiSecret, scope: '' },
       ],
     });
@@ -65,7 +86,7 @@ async function main(): Promise<void> {
       namespace: temporal.namespace,
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve('./workflows'),
-      plugins: [new TemporalOAuthPlugin()],
+      plugins: [plugin],
     });
     const running = worker.run();
     closers.push(async () => {
@@ -74,7 +95,7 @@ async function main(): Promise<void> {
       await running;
     });
 
-    const view = await createOrReauthorize(temporal.client, {
+    const view = await createOrReauthorize(client, {
       name: DEMO_SERVER,
       category: 'Demo',
       clientId: DEMO_CLIENT_ID,
@@ -85,7 +106,7 @@ async function main(): Promise<void> {
     });
     log(`OAuth server "${DEMO_SERVER}": ${view.status}${view.disabledReason ? ` (${view.disabledReason.message})` : ''}`);
 
-    const whoami = await temporal.client.workflow.execute<typeof demoWhoAmI>('demoWhoAmI', {
+    const whoami = await client.workflow.execute<typeof demoWhoAmI>('demoWhoAmI', {
       taskQueue: TASK_QUEUE,
       workflowId: `demo-whoami-${randomUUID()}`,
       args: [DEMO_SERVER, api.url],
@@ -93,7 +114,7 @@ async function main(): Promise<void> {
     log(`webServiceCall GET ${api.url}/whoami → ${JSON.stringify(whoami)}`);
 
     log('');
-    log(`Temporal Web UI        ${temporal.uiUrl ?? '(external server: see its own UI)'}`);
+    log(`Temporal Web UI        ${temporal.external ? '(external server: see its own UI)' : uiOrigin} (payloads decoded by ${codecServer.url}, secrets redacted)`);
     log(`Temporal frontend      ${temporal.address} (namespace ${temporal.namespace})`);
     log(`Authorization server   ${authorizationServer.issuer} (token endpoint ${authorizationServer.tokenEndpoint})`);
     log(`Resource API           ${api.url}`);
@@ -105,6 +126,11 @@ async function main(): Promise<void> {
     log('Stopping…');
     await shutdown();
   }
+}
+
+/** Keys from the environment when set; otherwise the demo's own, kept so that its persisted history stays readable. */
+function demoCodecKeys(): CodecKeyRing {
+  return loadCodecKeyRing() ?? parseCodecKeyRing(`demo:${readOrCreate(resolve(STATE_DIR, 'codec-key'), generateCodecKey)}`);
 }
 
 /** The dev server keeps its state across runs: the demo server may exist already, and then needs a fresh token. */

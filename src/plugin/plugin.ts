@@ -1,25 +1,60 @@
+import { DefaultFailureConverter, type DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createOAuthActivities, type OAuthActivitiesOptions } from '../activities';
+import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
+import { EncryptionCodec } from '../codec/encryption-codec';
 import { workflowsEntryWith } from './workflows-entry';
 
-export type TemporalOAuthPluginOptions = OAuthActivitiesOptions;
+export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
+  /**
+   * The keys of the payload codec that keeps client secrets and tokens out of Temporal in clear.
+   * Left out, they are read from TEMPORAL_OAUTH_CODEC_KEYS or TEMPORAL_OAUTH_CODEC_KEY_FILE, and the
+   * plugin refuses to start without them. `false` stores everything in clear: tests of the codec only.
+   */
+  codecKeys?: CodecKeyRing | false;
+}
+
+function encryptingConverter(keys: CodecKeyRing): (existing: DataConverter | undefined) => DataConverter {
+  return (existing) => ({
+    ...existing,
+    // Last, so that encryption wraps whatever the user's own codecs produce.
+    payloadCodecs: [...(existing?.payloadCodecs ?? []), new EncryptionCodec(keys)],
+    // Failure messages and stack traces can quote inputs; encoded, they go through the codec too.
+    failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
+  });
+}
+
+function codecKeysFrom(option: TemporalOAuthPluginOptions['codecKeys']): CodecKeyRing | false {
+  if (option !== undefined) return option;
+  const keys = loadCodecKeyRing();
+  if (!keys) {
+    throw new Error(
+      `temporal-oauth encrypts the secrets and tokens it stores in Temporal: set ${CODEC_KEYS_ENV} (keyId:base64key,...) or ${CODEC_KEY_FILE_ENV}, or pass codecKeys to the plugin`,
+    );
+  }
+  return keys;
+}
 
 /**
- * Adds temporal-oauth to a worker and a client: the token and webServiceCall activities, the OAuth
- * server workflow alongside the user's own workflows.
+ * Adds temporal-oauth to a worker and a client: the token, webServiceCall and registration
+ * activities, the OAuth server and import-source workflows alongside the user's own, and the
+ * encrypting payload codec. Give the same plugin to the Client, so that it reads what workers write.
  *
  * ```ts
  * const oauth = new TemporalOAuthPlugin();
- * const worker = await Worker.create({ connection, taskQueue, workflowsPath, plugins: [oauth] });
+ * const client = new Client({ connection, plugins: [oauth] });
+ * const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath, plugins: [oauth] });
  * ```
  */
 export class TemporalOAuthPlugin extends SimplePlugin {
   constructor(options: TemporalOAuthPluginOptions = {}) {
+    const keys = codecKeysFrom(options.codecKeys);
     super({
       name: 'temporal-oauth',
       activities: createOAuthActivities(options),
       workflowsPath: workflowsEntryWith,
+      dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
   }
 

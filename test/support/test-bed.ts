@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCodecKeyRing, type CodecKeyRing } from '../../src/codec/codec-keys';
 import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type AuthMethod, type OAuthServerConfigInput } from '../../src';
 import {
   generateClientSecret,
@@ -12,6 +15,19 @@ import {
 import { startResourceApi, type ResourceApi } from '../../src/demo/resource-api';
 import { testLogger } from './captured-logs';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../../src/dev-server/temporal-environment';
+
+/**
+ * The suite's payload codec keys: fixed (test-only) so that the recorded histories in
+ * test/fixtures/histories stay readable by the replay test. Child worker processes load them with
+ * TEMPORAL_OAUTH_CODEC_KEY_FILE=CODEC_KEYS_FIXTURE.
+ */
+export const CODEC_KEYS_FIXTURE = resolve(__dirname, '../../../test/fixtures/codec-keys.json');
+export const codecKeys: CodecKeyRing = parseCodecKeyRing(JSON.parse(readFileSync(CODEC_KEYS_FIXTURE, 'utf8')) as { current: string; keys: Record<string, string> }, CODEC_KEYS_FIXTURE);
+
+/** The plugin as the suite's workers and clients use it. */
+export function testPlugin(): TemporalOAuthPlugin {
+  return new TemporalOAuthPlugin({ codecKeys });
+}
 
 /** The scopes the resource API's routes need; every test client is allowed all of them. */
 export const API_SCOPES = 'api:read records:read api:write';
@@ -34,7 +50,12 @@ export interface WithWorkerOptions {
 /** One dev server, one authorization server and one resource API for the whole run. */
 export interface TestBed {
   temporal: TemporalEnvironment;
+  /** A client with the plugin: it reads and writes encrypted payloads. */
   client: Client;
+  /** A client without the codec: what someone reading history without the keys would see. */
+  rawClient: Client;
+  /** A client with the plugin for another environment than the suite's. */
+  clientFor(environment: TemporalEnvironment): Client;
   authorizationServer: AuthorizationServer;
   api: ResourceApi;
   clients: Record<AuthMethod, TestClient>;
@@ -62,7 +83,7 @@ export async function startTestBed(): Promise<TestBed> {
     startTemporalEnvironment({ searchAttributes: OAUTH_SEARCH_ATTRIBUTES, log }),
     bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
-      plugins: [new TemporalOAuthPlugin()],
+      plugins: [testPlugin()],
       logger: testLogger,
     }),
   ]);
@@ -87,9 +108,13 @@ export async function startTestBed(): Promise<TestBed> {
     clientSecret: resourceApiSecret,
   });
 
+  const clientFor = (environment: TemporalEnvironment) =>
+    new Client({ connection: environment.connection, namespace: environment.namespace, plugins: [testPlugin()] });
   const bed: TestBed = {
     temporal,
-    client: temporal.client,
+    client: clientFor(temporal),
+    rawClient: temporal.client,
+    clientFor,
     authorizationServer,
     api,
     clients,
@@ -121,7 +146,7 @@ export async function startTestBed(): Promise<TestBed> {
         taskQueue,
         workflowBundle,
         activities: options.activities,
-        plugins: [options.plugin ?? new TemporalOAuthPlugin()],
+        plugins: [options.plugin ?? testPlugin()],
       };
       const worker = await Worker.create(workerOptions);
       return worker.runUntil(() => fn(taskQueue));
