@@ -50,7 +50,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
           // before giving up, so that rotation needs no admin action.
           const failure = classifyTokenError(error, sensitive);
           if (failure.code !== 'invalid_client' || config.clientSecret.source !== 'external') throw failure;
-          const reread = await secrets.resolve(config.clientSecret);
+          const reread = await secrets.resolve(config.clientSecret, { fresh: true });
           if (reread === secret) throw failure;
           sensitive.push(reread);
           return requestToken(config, { secret: reread, timeoutMs: requestTimeoutMs, signal: context.cancellationSignal });

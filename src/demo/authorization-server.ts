@@ -32,6 +32,11 @@ export interface AuthorizationServer {
   registerClient(registration: ClientRegistration): Promise<void>;
   /** Rotates a secret: from now on only `secret` authenticates the client. */
   setClientSecret(clientId: string, secret: string): Promise<void>;
+  /**
+   * The access tokens issued so far (the most recent 10,000), so that a test can search logs and
+   * histories for them; nothing prints them.
+   */
+  issuedAccessTokens(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -45,6 +50,7 @@ export interface AuthorizationServerOptions {
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 600;
 const SWEEP_INTERVAL_MS = 60_000;
+const MAX_REMEMBERED_TOKENS = 10_000;
 
 /** A random client secret long enough for client_secret_jwt with HS256 (64 base64url characters). */
 export function generateClientSecret(): string {
@@ -106,6 +112,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     tokenEndpoint: `${issuer}/token`,
     introspectionEndpoint: `${issuer}/token/introspection`,
     registerClient,
+    issuedAccessTokens: () => store.issuedAccessTokens,
     async setClientSecret(clientId, secret) {
       const current = store.get(clientKey(clientId)) as ClientMetadata | undefined;
       if (!current) throw new Error(`no client ${clientId}`);
@@ -232,6 +239,8 @@ function describeError(error: unknown): string {
  */
 class ExpiringStore {
   private readonly entries = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
+  /** Opaque client-credentials tokens are their own storage id. */
+  readonly issuedAccessTokens: string[] = [];
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
   get(key: string): AdapterPayload | undefined {
@@ -263,7 +272,13 @@ class ExpiringStore {
     };
     // oidc-provider awaits every call; this storage answers at once.
     return {
-      upsert: (id, payload, expiresIn) => Promise.resolve(this.set(key(id), payload, expiresIn)),
+      upsert: (id, payload, expiresIn) => {
+        if (model === 'ClientCredentials') {
+          this.issuedAccessTokens.push(id);
+          if (this.issuedAccessTokens.length > MAX_REMEMBERED_TOKENS) this.issuedAccessTokens.shift();
+        }
+        return Promise.resolve(this.set(key(id), payload, expiresIn));
+      },
       find: (id) => Promise.resolve(structuredClone(this.get(key(id)))),
       findByUid: (uid) => Promise.resolve(findBy('uid', uid)),
       findByUserCode: (userCode) => Promise.resolve(findBy('userCode', userCode)),

@@ -31,18 +31,44 @@ export const fileSecretProvider: SecretProvider = {
   },
 };
 
+/** How long a secret read from a store is reused before the store is asked again. */
+export const DEFAULT_SECRET_CACHE_MS = 5 * 60_000;
+
+export interface SecretResolverOptions {
+  cacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Resolves client secrets at use time, in the worker: external secrets are never copied into the
+ * configuration or history. Values read from a store are kept in this process's memory for a
+ * while, so that a vault is not asked on every token request; `fresh` bypasses that, which is
+ * what a caller does when the server says the secret it used is wrong (it may have been rotated).
+ */
 export class SecretResolver {
   private readonly providers = new Map<string, SecretProvider>();
+  private readonly cache = new Map<string, { value: string; until: number }>();
+  private readonly cacheMs: number;
+  private readonly now: () => number;
 
-  constructor(providers: readonly SecretProvider[] = [envSecretProvider, fileSecretProvider]) {
+  constructor(providers: readonly SecretProvider[] = [envSecretProvider, fileSecretProvider], options: SecretResolverOptions = {}) {
     for (const provider of providers) this.providers.set(provider.scheme, provider);
+    this.cacheMs = options.cacheMs ?? DEFAULT_SECRET_CACHE_MS;
+    this.now = options.now ?? Date.now;
   }
 
-  /** Reads the secret at use time; external secrets are never copied into the configuration. */
-  async resolve(secret: ClientSecret): Promise<string> {
+  async resolve(secret: ClientSecret, { fresh = false } = {}): Promise<string> {
     if (secret.source === 'local') return secret.value;
-    const separator = secret.ref.indexOf(':');
-    const scheme = secret.ref.slice(0, separator);
+    const cached = this.cache.get(secret.ref);
+    if (!fresh && cached && this.now() < cached.until) return cached.value;
+    const value = await this.read(secret.ref);
+    this.cache.set(secret.ref, { value, until: this.now() + this.cacheMs });
+    return value;
+  }
+
+  private async read(ref: string): Promise<string> {
+    const separator = ref.indexOf(':');
+    const scheme = ref.slice(0, separator);
     const provider = this.providers.get(scheme);
     if (!provider) {
       throw new TokenRequestError({
@@ -53,14 +79,14 @@ export class SecretResolver {
       });
     }
     try {
-      return await provider.resolve(secret.ref.slice(separator + 1));
+      return await provider.resolve(ref.slice(separator + 1));
     } catch (error) {
       throw new TokenRequestError({
         kind: 'credential',
         code: 'secret_unavailable',
         retryable: false,
         // Provider messages name the reference, which is not secret; the value never reaches here.
-        description: `could not read client secret ${secret.ref}: ${error instanceof Error ? error.message : String(error)}`,
+        description: `could not read client secret ${ref}: ${error instanceof Error ? error.message : String(error)}`,
       });
     }
   }

@@ -54,6 +54,8 @@ export interface TestBed {
   client: Client;
   /** A client without the codec: what someone reading history without the keys would see. */
   rawClient: Client;
+  /** Every client secret and private key handed to a configuration or the authorization server so far. */
+  secretsUsed(): string[];
   /** A client with the plugin for another environment than the suite's. */
   clientFor(environment: TemporalEnvironment): Client;
   authorizationServer: AuthorizationServer;
@@ -108,6 +110,7 @@ export async function startTestBed(): Promise<TestBed> {
     clientSecret: resourceApiSecret,
   });
 
+  const secrets = new Set<string>([resourceApiSecret, ...Object.values(clients).map((client) => client.secret), key.privateJwk.d ?? '']);
   const clientFor = (environment: TemporalEnvironment) =>
     new Client({ connection: environment.connection, namespace: environment.namespace, plugins: [testPlugin()] });
   const bed: TestBed = {
@@ -115,6 +118,7 @@ export async function startTestBed(): Promise<TestBed> {
     client: clientFor(temporal),
     rawClient: temporal.client,
     clientFor,
+    secretsUsed: () => [...secrets].filter((secret) => secret !== ''),
     authorizationServer,
     api,
     clients,
@@ -122,10 +126,12 @@ export async function startTestBed(): Promise<TestBed> {
     async registerClient(registration) {
       const clientId = registration.clientId ?? `test-${randomUUID().slice(0, 8)}`;
       const secret = registration.clientSecret ?? generateClientSecret();
+      secrets.add(secret);
       await authorizationServer.registerClient({ ...registration, clientId, clientSecret: secret });
       return { clientId, secret };
     },
     serverConfig(method, overrides = {}) {
+      if (overrides.clientSecret?.source === 'local') secrets.add(overrides.clientSecret.value);
       return {
         name: `srv-${randomUUID().slice(0, 8)}`,
         authMethod: method,
