@@ -85,6 +85,7 @@ describe('OAuth server configuration', () => {
     ['allowedOrigins.0', { allowedOrigins: ['https://api.example.com/v1'] }],
     ['allowedOrigins.0', { allowedOrigins: ['http://api.example.com'] }],
     ['allowedOrigins.0', { allowedOrigins: ['nope'] }],
+    ['invalidTokenStatuses.0', { invalidTokenStatuses: [200] }],
     ['(configuration)', { unknownField: true }],
   ];
   for (const [field, patch] of invalid) {

@@ -14,6 +14,7 @@ export const STATUS_RECHECK_MS = 1_000;
 export interface UsableToken {
   token: HeldToken;
   allowedOrigins: string[];
+  invalidTokenStatuses: number[];
 }
 
 /**
@@ -85,5 +86,5 @@ function usable(server: string, grant: TokenGrant): UsableToken {
   if (grant.status !== 'OK' || !grant.token) {
     throw nonRetryable(WebServiceCallFailure.ServerNotAuthorized, `OAuth server ${server} is not authorized: an admin must authorize it`);
   }
-  return { token: grant.token, allowedOrigins: grant.allowedOrigins };
+  return { token: grant.token, allowedOrigins: grant.allowedOrigins, invalidTokenStatuses: grant.invalidTokenStatuses ?? [] };
 }

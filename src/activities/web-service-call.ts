@@ -19,11 +19,11 @@ export function createWebServiceCall(tokens: WorkerTokenCache) {
     const input = parseWebServiceCallInput(rawInput);
     let grant = await tokens.get(input.server);
     let result = await callFollowingRedirects(input, grant);
-    if (isTokenRejection(result)) {
+    if (isTokenRejection(result, grant)) {
       grant = await tokens.replaceRejected(input.server, grant.token.serial);
       result = await callFollowingRedirects(input, grant);
-      if (isTokenRejection(result)) {
-        throw nonRetryable(WebServiceCallFailure.HttpClientError, `${input.method} ${originOf(input.url)} answered 401 even with a fresh token`, {
+      if (isTokenRejection(result, grant)) {
+        throw nonRetryable(WebServiceCallFailure.HttpClientError, `${input.method} ${originOf(input.url)} answered ${result.status} even with a fresh token`, {
           status: result.status,
         });
       }
@@ -82,8 +82,12 @@ async function callFollowingRedirects(input: ParsedWebServiceCallInput, grant: U
   }
 }
 
-/** RFC 6750 §3.1: a 401 whose challenge says invalid_token (or says nothing) means "this token", not "this call". */
-function isTokenRejection(result: WebServiceCallResult): boolean {
+/**
+ * RFC 6750 §3.1: a 401 whose challenge says invalid_token (or says nothing) means "this token", not
+ * "this call"; so does any status the server's configuration names for APIs that answer otherwise.
+ */
+function isTokenRejection(result: WebServiceCallResult, grant: UsableToken): boolean {
+  if (grant.invalidTokenStatuses.includes(result.status)) return true;
   if (result.status !== 401) return false;
   const challenge = result.headers['www-authenticate'];
   return challenge === undefined || /^\s*bearer\b/i.test(challenge) && (!/error\s*=/i.test(challenge) || /error\s*=\s*"?invalid_token"?/i.test(challenge));

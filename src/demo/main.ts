@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { importProgressQuery, type ImportBatch, type ImportProgress, type importSourceWorkflow } from '../workflow';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { generateCodecKey, loadCodecKeyRing, parseCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
@@ -20,7 +21,34 @@ const DEMO_SERVER = 'Demo API';
 const DEMO_CLIENT_ID = 'demo-client';
 const DEMO_SCOPES = 'api:read records:read api:write';
 
+const DEMO_IMPORT_ID = 'demo-import';
+
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The demo's import sink: it only counts, which is all a demo needs to show progress. */
+const demoSink = (() => {
+  let records = 0;
+  return {
+    count: () => records,
+    store: (batch: ImportBatch): Promise<void> => {
+      records += batch.records.length;
+      return Promise.resolve();
+    },
+  };
+})();
+
+/** The import's first query can arrive before its first workflow task: ask again for a few seconds. */
+async function eventuallyProgress(importer: WorkflowHandle): Promise<ImportProgress> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await importer.query(importProgressQuery);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
 
 async function main(): Promise<void> {
   // The SDK's INFO lines (bundling, worker states) would bury the URLs this job prints.
@@ -86,6 +114,7 @@ async function main(): Promise<void> {
       namespace: temporal.namespace,
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve('./workflows'),
+      activities: { storeImportBatch: demoSink.store },
       plugins: [plugin],
     });
     const running = worker.run();
@@ -112,6 +141,16 @@ async function main(): Promise<void> {
       args: [DEMO_SERVER, api.url],
     });
     log(`webServiceCall GET ${api.url}/whoami → ${JSON.stringify(whoami)}`);
+
+    // The demo import source; a running one (from an earlier start on the same database) is kept.
+    const importer = await client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: DEMO_IMPORT_ID,
+      args: [{ server: DEMO_SERVER, url: `${api.url}/records`, pageSize: 50 }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const progress = await eventuallyProgress(importer);
+    log(`Import source ${DEMO_IMPORT_ID}: ${progress.state}, ${progress.imported} records so far (sink: ${demoSink.count()} records this run)`);
 
     log('');
     log(`Temporal Web UI        ${temporal.external ? '(external server: see its own UI)' : uiOrigin} (payloads decoded by ${codecServer.url}, secrets redacted)`);

@@ -39,6 +39,11 @@ export interface ResourceApi {
   calls: ResourceApiCall[];
   /** Answers the next `n` requests 401 invalid_token whatever their token, as if it had been revoked. */
   rejectNext(n: number): void;
+  /**
+   * From now on answers every request bearing the token whose SHA-256 (hex, as in `calls`) is
+   * `sha256` 401 invalid_token, as if that one token had been revoked; other tokens still pass.
+   */
+  rejectToken(sha256: string): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +100,7 @@ export async function startResourceApi(options: ResourceApiOptions): Promise<Res
   const introspect = introspector(options);
   const calls: ResourceApiCall[] = [];
   let toReject = 0;
+  const rejectedTokens = new Set<string>();
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://resource-api');
@@ -106,6 +112,7 @@ export async function startResourceApi(options: ResourceApiOptions): Promise<Res
       if (request.method !== route.method) throw new HttpError(405, 'method not allowed', { allow: route.method });
       const token = bearerToken(request);
       call.tokenSha256 = createHash('sha256').update(token).digest('hex');
+      if (rejectedTokens.has(call.tokenSha256)) throw invalidToken('the token has been revoked');
       if (toReject > 0) {
         toReject -= 1;
         throw invalidToken('the token was rejected on purpose');
@@ -140,6 +147,9 @@ export async function startResourceApi(options: ResourceApiOptions): Promise<Res
     calls,
     rejectNext(n) {
       toReject += n;
+    },
+    rejectToken(sha256) {
+      rejectedTokens.add(sha256.toLowerCase());
     },
     close: () => close(server),
   };

@@ -149,6 +149,11 @@ export const oauthServerConfigSchema = z
     queryParams: parameters('queryParams'),
     postParams: parameters('postParams'),
     allowedOrigins: z.array(origin, { error: 'allowedOrigins must be a list of origins' }).max(50).default([]),
+    /** Statuses besides 401 by which this server's APIs say "this token is no longer good" (some use 403). */
+    invalidTokenStatuses: z
+      .array(z.number().int().min(400).max(499), { error: 'invalidTokenStatuses must be a list of 4xx statuses' })
+      .max(10, { error: 'invalidTokenStatuses must have at most 10 entries' })
+      .default([]),
   })
   .strict()
   .superRefine((config, context) => {

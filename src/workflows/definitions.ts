@@ -39,6 +39,8 @@ export interface HeldToken {
 export interface TokenGrant {
   status: ServerStatus;
   allowedOrigins: string[];
+  /** Statuses besides 401 that mean the token was rejected; absent from servers saved before the field existed. */
+  invalidTokenStatuses?: number[];
   token?: HeldToken;
   /** True while a token request is under way; a caller then waits for its outcome rather than failing. */
   acquiring: boolean;

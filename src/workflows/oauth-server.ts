@@ -78,6 +78,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   const grant = (): TokenGrant => ({
     status: state.status,
     allowedOrigins: config.allowedOrigins,
+    invalidTokenStatuses: config.invalidTokenStatuses,
     token: state.token,
     acquiring: acquiring || state.acquisitionPending,
     disabledReason: state.disabledReason,
