@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { authorizeServer, createServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
-import { startResourceApi, type ResourceApi } from '../src/demo/resource-api';
+import type { ResourceApi } from '../src/demo/resource-api';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type dependentProbe } from './workflows';
 import { eventually } from './support/eventually';
@@ -30,13 +30,7 @@ describe('continue-as-new keeps everything', () => {
       log: (line) => testLogger.info(line),
     });
     const bed = testBed();
-    source = await startResourceApi({
-      issuer: bed.authorizationServer.issuer,
-      introspectionEndpoint: bed.authorizationServer.introspectionEndpoint,
-      clientId: 'resource-api',
-      clientSecret: bed.resourceApiSecret,
-      recordCount: 200,
-    });
+    source = await bed.startResourceApi({ recordCount: 200 });
   });
 
   after(async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { authorizeServer, createServer } from '../src';
-import { startResourceApi } from '../src/demo/resource-api';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
@@ -14,13 +13,7 @@ describe('import sources pause while their server is disabled and resume when it
     this.timeout(120_000);
     const bed = testBed();
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
-    const source = await startResourceApi({
-      issuer: bed.authorizationServer.issuer,
-      introspectionEndpoint: bed.authorizationServer.introspectionEndpoint,
-      clientId: 'resource-api',
-      clientSecret: bed.resourceApiSecret,
-      recordCount: 500,
-    });
+    const source = await bed.startResourceApi({ recordCount: 500 });
     const sink = importSink(15);
     try {
       await bed.withWorker(

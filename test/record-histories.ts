@@ -8,7 +8,6 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { authorizeServer, createServer, deleteServer, editServer } from '../src';
-import { startResourceApi } from '../src/demo/resource-api';
 import { type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
@@ -30,13 +29,7 @@ describe('record histories for the replay test', () => {
     this.timeout(300_000);
     const bed = testBed();
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
-    const source = await startResourceApi({
-      issuer: bed.authorizationServer.issuer,
-      introspectionEndpoint: bed.authorizationServer.introspectionEndpoint,
-      clientId: 'resource-api',
-      clientSecret: bed.resourceApiSecret,
-      recordCount: 60,
-    });
+    const source = await bed.startResourceApi({ recordCount: 60 });
     const sink = importSink(30);
     const stamp = new Date().toISOString().slice(0, 10);
     try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../http/server-lifecycle';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /**
@@ -75,8 +75,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const server = createServer();
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  await listen(server, options.port ?? 0, host);
-  const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const { port } = await listen(server, options.port ?? 0, host);
+  const issuer = `http://${host}:${port}`;
 
   let provider: ProviderInstance;
   try {
@@ -85,7 +85,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     for (const client of options.clients) await registerClient(client);
   } catch (error) {
     store.stopSweeping();
-    await close(server);
+    await closeServer(server);
     throw error;
   }
 
@@ -121,7 +121,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     },
     async close() {
       store.stopSweeping();
-      await close(server);
+      await closeServer(server);
     },
   };
 }
@@ -305,23 +305,7 @@ class ExpiringStore {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    // Keep-alive connections of earlier clients would otherwise hold the port.
-    server.closeAllConnections();
-  });
-}
 
 // oidc-provider ships no type declarations (they are in @types/oidc-provider, not installed): these
 // describe the part of its API used here.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../http/server-lifecycle';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import * as oauth from 'oauth4webapi';
 
 /**
@@ -139,8 +139,8 @@ export async function startResourceApi(options: ResourceApiOptions): Promise<Res
   const server = createServer((request, response) => void answer(request, response));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  await listen(server, options.port ?? 0, '127.0.0.1');
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { port } = await listen(server, options.port ?? 0, '127.0.0.1');
+  const origin = `http://127.0.0.1:${port}`;
   return {
     url: origin,
     origin,
@@ -151,7 +151,7 @@ export async function startResourceApi(options: ResourceApiOptions): Promise<Res
     rejectToken(sha256) {
       rejectedTokens.add(sha256.toLowerCase());
     },
-    close: () => close(server),
+    close: () => closeServer(server),
   };
 }
 
@@ -226,19 +226,4 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
-}

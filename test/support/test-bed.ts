@@ -61,8 +61,8 @@ export interface TestBed {
   authorizationServer: AuthorizationServer;
   api: ResourceApi;
   clients: Record<AuthMethod, TestClient>;
-  /** The resource API's own client secret, for tests that start another resource API. */
-  resourceApiSecret: string;
+  /** Another resource API on the same authorization server, e.g. with a fixed number of records to import. */
+  startResourceApi(options: { recordCount: number }): Promise<ResourceApi>;
   /** Registers a client of its own for a test that changes it (secret rotation, short token lifetime). */
   registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
@@ -122,7 +122,14 @@ export async function startTestBed(): Promise<TestBed> {
     authorizationServer,
     api,
     clients,
-    resourceApiSecret,
+    startResourceApi: ({ recordCount }) =>
+      startResourceApi({
+        issuer: authorizationServer.issuer,
+        introspectionEndpoint: authorizationServer.introspectionEndpoint,
+        clientId: 'resource-api',
+        clientSecret: resourceApiSecret,
+        recordCount,
+      }),
     async registerClient(registration) {
       const clientId = registration.clientId ?? `test-${randomUUID().slice(0, 8)}`;
       const secret = registration.clientSecret ?? generateClientSecret();

@@ -4,10 +4,9 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
   type OutgoingHttpHeaders,
-  type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../src/http/server-lifecycle';
 
 /**
  * Token endpoints that misbehave on purpose, each recording what it received so that a test can
@@ -125,14 +124,11 @@ async function startRecordingServer(respond: Responder, path = TOKEN_PATH): Prom
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const { port } = await listen(server, 0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+    url: `http://127.0.0.1:${port}${path}`,
     requests,
-    close: () => close(server),
+    close: () => closeServer(server),
   };
 }
 
@@ -142,10 +138,3 @@ async function readBody(message: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    // Hanging requests and idle keep-alive connections would otherwise hold the port open.
-    server.closeAllConnections();
-  });
-}
