@@ -18,15 +18,22 @@ export interface AcquiredToken {
   requestedAt: number;
 }
 
+/** The activity a server workflow schedules on its token-request task queue. */
+export interface TokenRequestActivities {
+  acquireOAuthToken(input: AcquireTokenInput): Promise<AcquiredToken>;
+}
+
 /** The failure details the server workflow turns into a disabled reason. */
 export interface TokenFailureDetails extends TokenErrorDetails {
   attempt: number;
 }
 
-/** Heartbeat details, so that a timed-out acquisition still tells how many attempts it made. */
-export interface AcquireTokenProgress {
-  attempt: number;
-}
+/**
+ * The attempt stops this long before the acquisition's own deadline, so that running out of time
+ * reaches the workflow as this activity's failure, with its attempt count and cause, rather than as
+ * a bare timeout.
+ */
+const DEADLINE_MARGIN_MS = 250;
 
 export interface AcquireTokenDependencies {
   secrets: SecretResolver;
@@ -37,14 +44,15 @@ export interface AcquireTokenDependencies {
 export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
   return async function acquireOAuthToken({ config }: AcquireTokenInput): Promise<AcquiredToken> {
     const context = Context.current();
-    const attempt = context.info.attempt;
-    context.heartbeat({ attempt } satisfies AcquireTokenProgress);
+    const { attempt, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+    const deadline = scheduledTimestampMs + scheduleToCloseTimeoutMs - DEADLINE_MARGIN_MS;
     const sensitive: string[] = [];
     try {
       const requestedAt = Date.now();
+      const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, deadline - requestedAt));
       const secret = await secrets.resolve(config.clientSecret);
       sensitive.push(secret);
-      const token = await requestToken(config, { secret, timeoutMs: requestTimeoutMs, signal: context.cancellationSignal }).catch(
+      const token = await requestToken(config, { secret, timeoutMs, signal: context.cancellationSignal }).catch(
         async (error: unknown) => {
           // A secret rotated in its store shows up as invalid_client with the old value: read it once more
           // before giving up, so that rotation needs no admin action.
@@ -53,7 +61,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
           const reread = await secrets.resolve(config.clientSecret, { fresh: true });
           if (reread === secret) throw failure;
           sensitive.push(reread);
-          return requestToken(config, { secret: reread, timeoutMs: requestTimeoutMs, signal: context.cancellationSignal });
+          return requestToken(config, { secret: reread, timeoutMs, signal: context.cancellationSignal });
         },
       );
       return { ...token, requestedAt };
@@ -64,7 +72,8 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
       throw ApplicationFailure.create({
         type: failure.code,
         message: failure.message,
-        nonRetryable: !failure.retryable,
+        // With no time left, another attempt could only be cut short by the acquisition's timeout.
+        nonRetryable: !failure.retryable || Date.now() >= deadline,
         details: [{ ...failure.toDetails(), attempt } satisfies TokenFailureDetails],
         nextRetryDelay: failure.retryAfterMs,
       });

@@ -1,9 +1,11 @@
 import { DefaultFailureConverter, type DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
-import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import type { ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
 import { createOAuthActivities, type OAuthActivitiesOptions } from '../activities';
+import type { TokenRequestActivities } from '../activities/acquire-token';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
+import { runWithTokenRequestWorker } from './token-request-worker';
 import { workflowsEntryWith } from './workflows-entry';
 
 export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
@@ -48,14 +50,23 @@ function codecKeysFrom(option: TemporalOAuthPluginOptions['codecKeys']): CodecKe
  * ```
  */
 export class TemporalOAuthPlugin extends SimplePlugin {
+  private readonly tokenRequestActivities: TokenRequestActivities;
+
   constructor(options: TemporalOAuthPluginOptions = {}) {
     const keys = codecKeysFrom(options.codecKeys);
+    const { acquireOAuthToken, ...activities } = createOAuthActivities(options);
     super({
       name: 'temporal-oauth',
-      activities: createOAuthActivities(options),
+      activities,
       workflowsPath: workflowsEntryWith,
       dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
+    this.tokenRequestActivities = { acquireOAuthToken };
+  }
+
+  /** Every worker of the plugin also serves the token requests of the server workflows on its task queue. */
+  override runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
+    return super.runWorker(worker, (configured) => runWithTokenRequestWorker(configured, next, this.tokenRequestActivities));
   }
 
   /** A prebuilt bundle already holds the plugin's workflows (bundled through configureBundler), so keep it as it is. */

@@ -10,6 +10,11 @@ export function serverWorkflowId(name: string): string {
   return `oauth-server:${normaliseServerName(name)}`;
 }
 
+/** Where a server workflow on `taskQueue` sends its token requests; the plugin serves it beside every worker. */
+export function tokenRequestTaskQueue(taskQueue: string): string {
+  return `${taskQueue}/oauth-token-requests`;
+}
+
 export type ServerStatus = 'NotAuthorized' | 'OK' | 'Error';
 
 /** Why a server was disabled: everything an admin needs to act, nothing secret. */
@@ -18,7 +23,8 @@ export interface DisabledReason {
   code: string;
   description?: string;
   httpStatus?: number;
-  attempts: number;
+  /** Unknown only when the acquisition's timeout struck before its last attempt could report. */
+  attempts?: number;
   elapsedMs: number;
   /** ISO-8601 time at which the server was disabled. */
   at: string;

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { AcquireTokenProgress, TokenFailureDetails } from '../activities/acquire-token';
+import type { TokenFailureDetails } from '../activities/acquire-token';
 import type { DisabledReason } from './definitions';
 
 /** Turns the failure of a whole token acquisition into the reason an admin sees. */
@@ -10,14 +10,10 @@ export function disabledReasonFrom(failure: ActivityFailure, elapsedMs: number, 
     const details = cause.details[0];
     reason = { code: details.code, description: details.description, httpStatus: details.status, attempts: details.attempt };
   } else if (cause instanceof TimeoutFailure) {
-    const progress = cause.lastHeartbeatDetails as AcquireTokenProgress | undefined;
-    reason = {
-      code: 'timeout',
-      description: `no token within the maximum wait of ${formatSeconds(maxWaitMs)}`,
-      attempts: progress?.attempt ?? 1,
-    };
+    // The activity normally fails on its own just before the deadline; this is the rare case where Temporal's timer won.
+    reason = { code: 'timeout', description: `no token within the maximum wait of ${formatSeconds(maxWaitMs)}` };
   } else {
-    reason = { code: 'unexpected_error', description: cause?.message ?? failure.message, attempts: 1 };
+    reason = { code: 'unexpected_error', description: cause?.message ?? failure.message };
   }
   return { ...reason, elapsedMs, at: new Date(at).toISOString(), message: describe(reason, elapsedMs) };
 }
@@ -29,8 +25,8 @@ function isTokenFailureDetails(value: unknown): value is TokenFailureDetails {
 function describe(reason: Omit<DisabledReason, 'message' | 'elapsedMs' | 'at'>, elapsedMs: number): string {
   const status = reason.httpStatus === undefined ? '' : ` (HTTP ${reason.httpStatus})`;
   const description = reason.description ? `: ${reason.description}` : '';
-  const attempts = `${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'}`;
-  return `${reason.code}${status}${description}; gave up after ${attempts} in ${formatSeconds(elapsedMs)}`;
+  const attempts = reason.attempts === undefined ? '' : ` ${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'} in`;
+  return `${reason.code}${status}${description}; gave up after${attempts} ${formatSeconds(elapsedMs)}`;
 }
 
 function formatSeconds(ms: number): string {

@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import type { AcquiredToken, AcquireTokenInput } from '../activities/acquire-token';
+import type { TokenRequestActivities } from '../activities/acquire-token';
 import { parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
 import { NON_RETRYABLE_TOKEN_ERROR_CODES } from '../oauth/errors';
 import { normaliseServerName } from '../oauth/server-name';
@@ -14,6 +14,7 @@ import {
   registerDependentUpdate,
   serverViewQuery,
   tokenGrantQuery,
+  tokenRequestTaskQueue,
   unregisterDependentSignal,
   type DisabledReason,
   type HeldToken,
@@ -44,10 +45,6 @@ export interface OAuthServerWorkflowInput {
   config: OAuthServerConfig;
   /** Absent on the first run: a new server requests its first token at once. */
   state?: ServerState;
-}
-
-interface TokenActivities {
-  acquireOAuthToken(input: AcquireTokenInput): Promise<AcquiredToken>;
 }
 
 /** Backoff between token attempts; the attempt count and the overall bound come from the configuration. */
@@ -254,8 +251,15 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   await wf.condition(wf.allHandlersFinished);
 }
 
-function tokenActivities(config: OAuthServerConfig): TokenActivities {
-  return wf.proxyActivities<TokenActivities>({
+/**
+ * Token requests have a task queue of their own, served beside every worker of the plugin, so that
+ * webServiceCalls filling every activity slot while they wait for this very token cannot starve it.
+ * (A local activity would not be starved either, but would hold the workflow task, and with it every
+ * query and update, for as long as a token endpoint hangs.)
+ */
+function tokenActivities(config: OAuthServerConfig): TokenRequestActivities {
+  return wf.proxyActivities<TokenRequestActivities>({
+    taskQueue: tokenRequestTaskQueue(wf.workflowInfo().taskQueue),
     scheduleToCloseTimeout: config.maxWait,
     startToCloseTimeout: config.maxWait,
     retry: {

@@ -40,7 +40,6 @@ interface TestClient {
 
 export interface WithWorkerOptions {
   taskQueue?: string;
-  plugin?: TemporalOAuthPlugin;
   /** Activities of the test's own, such as an import sink. */
   activities?: object;
   /** Another Temporal environment than the suite's, e.g. one started with other dynamic config. */
@@ -159,7 +158,7 @@ export async function startTestBed(): Promise<TestBed> {
         taskQueue,
         workflowBundle,
         activities: options.activities,
-        plugins: [options.plugin ?? testPlugin()],
+        plugins: [testPlugin()],
       };
       const worker = await Worker.create(workerOptions);
       return worker.runUntil(() => fn(taskQueue));
