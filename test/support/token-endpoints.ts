@@ -78,6 +78,24 @@ export function startScriptedEndpoint(handler: ScriptedHandler): Promise<TokenEn
  * Passes each request on to `targetUrl` (a real token endpoint) and its answer back unchanged,
  * status and headers included, so that a test gets real tokens and still sees every request.
  */
+/** What a real token endpoint at `target` answers to `request`: for scripted endpoints that pass some requests on. */
+export async function forwardTokenRequest(target: string, request: RecordedRequest, body: string): Promise<ScriptedResponse> {
+  const upstream = await fetch(target, {
+    method: 'POST',
+    headers: {
+      'content-type': String(request.headers['content-type'] ?? 'application/x-www-form-urlencoded'),
+      ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+    },
+    body,
+    signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+  });
+  return {
+    status: upstream.status,
+    headers: { 'content-type': upstream.headers.get('content-type') ?? 'application/json' },
+    body: Buffer.from(await upstream.arrayBuffer()),
+  };
+}
+
 export function startRecordingProxy(targetUrl: string): Promise<TokenEndpoint> {
   const target = new URL(targetUrl);
   return startRecordingServer(async (request, response, recorded) => {

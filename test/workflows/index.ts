@@ -39,3 +39,4 @@ export async function dependentProbe(server: string): Promise<string> {
   await dependency.release();
   return dependency.availability.status;
 }
+export * from './token-economy';

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { temporal } from '@temporalio/proto';
+import { createServer } from '../src';
+import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
+import { serverWorkflowId } from '../src/workflows/definitions';
+import { eventually } from './support/eventually';
+import { callFromWorkflow } from './support/run-workflow';
+import { API_SCOPES, CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
+import { forwardTokenRequest, startRecordingProxy, startScriptedEndpoint } from './support/token-endpoints';
+import type { callMany, CallOutcome } from './workflows';
+
+const { EventType } = temporal.api.enums.v1;
+
+/** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface WorkerProcess {
+  identity: string;
+  /** SIGTERM, then the number of webServiceCall activities the process says it ran. */
+  stop(): Promise<number>;
+  /** Makes sure the process is gone (SIGKILL if it does not stop on SIGTERM). */
+  kill(): Promise<void>;
+}
+
+/** Starts test/support/worker-process.ts on `taskQueue` and waits until its worker runs. */
+async function startWorkerProcess(bed: TestBed, taskQueue: string): Promise<WorkerProcess> {
+  const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE };
+  delete env[CODEC_KEYS_ENV];
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'support', 'worker-process.js'), bed.temporal.address, bed.temporal.namespace, taskQueue], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4_000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+
+  const ready = await within(
+    Promise.race([
+      eventually(() => /^ready (\S+)$/m.exec(stdout)?.[1], { timeoutMs: 120_000, intervalMs: 50, what: 'the worker process to be ready' }),
+      exited.then((code) => {
+        throw new Error(`the worker process exited with ${code} before it was ready: ${stderr}`);
+      }),
+    ]),
+    125_000,
+    'the worker process start',
+  ).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+
+  const kill = async () => {
+    if (gone()) return;
+    child.kill('SIGTERM');
+    await within(exited, 15_000, 'the worker process exit').catch(async () => {
+      child.kill('SIGKILL');
+      await exited;
+    });
+  };
+  return {
+    identity: ready,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await within(exited, 30_000, 'the worker process shutdown');
+      const count = /^executed webServiceCall (\d+)$/m.exec(stdout)?.[1];
+      assert.equal(code, 0, `the worker process exited with ${code}: ${stderr}`);
+      assert.ok(count !== undefined, `the worker process did not report its activities: ${stdout}`);
+      return Number(count);
+    },
+    kill,
+  };
+}
+
+/** The update-accepted events of a server's workflow, by update name. */
+async function acceptedUpdates(bed: TestBed, server: string): Promise<string[]> {
+  const history = await bed.client.workflow.getHandle(serverWorkflowId(server)).fetchHistory();
+  return (history.events ?? [])
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    .map((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? '?');
+}
+
+function tally(values: Iterable<string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+function outcomeTally(outcomes: CallOutcome[]): Record<string, number> {
+  return tally(outcomes.map((outcome) => ('status' in outcome ? String(outcome.status) : outcome.failure)));
+}
+
+describe('token economy', () => {
+  it('a cold start of 1,000 concurrent webServiceCalls on two worker processes makes exactly one token request', async function () {
+    this.timeout(300_000);
+    const bed = testBed();
+    const client = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES });
+    let tokenRequestArrived!: () => void;
+    const firstTokenRequest = new Promise<void>((resolve) => (tokenRequestArrived = resolve));
+    let tokenAnsweredAt: number | undefined;
+    // Slow on purpose: the calls must start while the server's first token request is under way.
+    const endpoint = await startScriptedEndpoint(async (request, body) => {
+      tokenRequestArrived();
+      await delay(1_500);
+      const response = await forwardTokenRequest(bed.authorizationServer.tokenEndpoint, request, body);
+      tokenAnsweredAt ??= Date.now();
+      return response;
+    });
+    let child: WorkerProcess | undefined;
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        child = await startWorkerProcess(bed, taskQueue);
+        const config = bed.serverConfig('client_secret_basic', {
+          accessTokenUrl: endpoint.url,
+          clientId: client.clientId,
+          clientSecret: { source: 'local', value: client.secret },
+        });
+        const callsBefore = bed.api.calls.length;
+        let created = false;
+        const creation = createServer(bed.client, config, { taskQueue }).finally(() => (created = true));
+        // Not a sleep: the server workflow exists and its token request is held by the endpoint above.
+        await within(firstTokenRequest, 30_000, "the server's first token request");
+        assert.equal(created, false);
+
+        const workflowId = `calls-${randomUUID()}`;
+        const outcomes = await bed.client.workflow.execute<typeof callMany>('callMany', {
+          taskQueue,
+          workflowId,
+          args: [{ server: config.name, url: `${bed.api.url}/whoami` }, 1_000],
+          workflowExecutionTimeout: '3 minutes',
+        });
+        assert.equal((await creation).status, 'OK');
+        assert.equal(outcomes.length, 1_000);
+        assert.deepEqual(outcomeTally(outcomes), { 200: 1_000 });
+        assert.equal(endpoint.requests.length, 1, 'token requests');
+
+        // The resource API saw the 1,000 calls, all with the one token.
+        const seen = bed.api.calls.slice(callsBefore).filter((call) => call.clientId === client.clientId);
+        assert.equal(seen.length, 1_000);
+        assert.deepEqual(tally(seen.map((call) => `${call.status}`)), { 200: 1_000 });
+        assert.equal(new Set(seen.map((call) => call.tokenSha256)).size, 1);
+
+        // Both processes ran calls: the history names the worker that started each activity.
+        const history = await bed.client.workflow.getHandle(workflowId).fetchHistory();
+        const started = (history.events ?? []).filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
+        const byWorker = tally(started.map((event) => event.activityTaskStartedEventAttributes?.identity ?? '?'));
+        const childIdentity = child.identity;
+        const childCount = await child.stop();
+        assert.equal(started.length, 1_000);
+        assert.equal(Object.keys(byWorker).length, 2, JSON.stringify(byWorker));
+        assert.ok((byWorker[childIdentity] ?? 0) > 0, `the worker process ran no call: ${JSON.stringify(byWorker)}`);
+        assert.equal(byWorker[childIdentity], childCount, 'the worker process counts what the history says it ran');
+        assert.ok(1_000 - childCount > 0, `the test's worker ran no call: ${JSON.stringify(byWorker)}`);
+
+        // The calls met the server while its token request was under way, and cost only a few updates.
+        const firstStart = Math.min(...started.map((event) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6)));
+        const updates = await acceptedUpdates(bed, config.name);
+        const freshTokenUpdates = updates.filter((name) => name === 'freshToken').length;
+        process.stderr.write(
+          `      [token economy] calls per worker ${JSON.stringify(byWorker)}; updates accepted ${JSON.stringify(tally(updates))}; ` +
+            `first call started ${tokenAnsweredAt === undefined ? '?' : tokenAnsweredAt - firstStart} ms before the token was answered\n`,
+        );
+        assert.ok(updates.length <= 10, `${updates.length} updates accepted: ${JSON.stringify(tally(updates))}`);
+        assert.ok(freshTokenUpdates >= 1, 'no call waited for the token: the cold start was not exercised');
+        assert.ok(tokenAnsweredAt !== undefined && firstStart < tokenAnsweredAt, 'the first call started only after the token was issued');
+      });
+    } finally {
+      await child?.kill();
+      await endpoint.close();
+    }
+  });
+
+  // The 100 waiting calls fill every activity slot of a default worker: the refresh must not need one of them.
+  it('100 concurrent calls meet one 401 invalid_token: exactly one extra token request, all 100 succeed', async function () {
+    this.timeout(180_000);
+    const bed = testBed();
+    const client = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES });
+    const proxy = await startRecordingProxy(bed.authorizationServer.tokenEndpoint);
+    let rejected: string | undefined;
+    const rejections = () => bed.api.calls.filter((call) => call.tokenSha256 === rejected && call.status === 401).length;
+    // In front of the counting proxy: once the token is revoked, a token request is passed on only
+    // after all 100 calls have been refused, so that every call meets the rejection.
+    const gate = await startScriptedEndpoint(async (request, body) => {
+      if (rejected !== undefined) await eventually(() => rejections() >= 100, { timeoutMs: 20_000, intervalMs: 20 }).catch(() => undefined);
+      return forwardTokenRequest(proxy.url, request, body);
+    });
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', {
+          accessTokenUrl: gate.url,
+          clientId: client.clientId,
+          clientSecret: { source: 'local', value: client.secret },
+        });
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+        const call = { server: config.name, url: `${bed.api.url}/whoami` };
+        assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+        const warm = bed.api.calls.filter((seen) => seen.clientId === client.clientId);
+        assert.equal(warm.length, 1);
+        const oldToken = warm[0]?.tokenSha256;
+        assert.ok(oldToken);
+        assert.equal(proxy.requests.length, 1);
+
+        const callsBefore = bed.api.calls.length;
+        bed.api.rejectToken(oldToken);
+        rejected = oldToken;
+        const outcomes = await bed.client.workflow.execute<typeof callMany>('callMany', {
+          taskQueue,
+          workflowId: `calls-${randomUUID()}`,
+          args: [call, 100],
+          workflowExecutionTimeout: '2 minutes',
+        });
+        assert.deepEqual(outcomeTally(outcomes), { 200: 100 });
+        assert.equal(proxy.requests.length, 2, 'token requests');
+
+        const log = bed.api.calls.slice(callsBefore).filter((seen) => seen.tokenSha256 === oldToken || seen.clientId === client.clientId);
+        assert.equal(log.length, 200);
+        const refused = log.slice(0, 100);
+        const answered = log.slice(100);
+        assert.deepEqual(tally(refused.map((seen) => `${seen.status} ${seen.tokenSha256 === oldToken ? 'old' : 'new'}`)), { '401 old': 100 });
+        assert.deepEqual(tally(answered.map((seen) => `${seen.status}`)), { 200: 100 });
+        const newTokens = new Set(answered.map((seen) => seen.tokenSha256));
+        assert.equal(newTokens.size, 1);
+        assert.ok(!newTokens.has(oldToken));
+      });
+    } finally {
+      await gate.close();
+      await proxy.close();
+    }
+  });
+});
