@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { authorizeServer, createServer } from '../src';
+import { authorizeServer, createServer, listDependents } from '../src';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
@@ -89,6 +89,7 @@ describe('import sources pause while their server is disabled and resume when it
             { what: `all 50 dependents hear ${status}`, timeoutMs },
           );
         await allSay('OK', 30_000);
+        assert.equal((await listDependents(bed.client, config.name)).length, 50);
 
         tokenEndpoint.break();
         const disabledAt = Date.now();
@@ -101,6 +102,10 @@ describe('import sources pause while their server is disabled and resume when it
         await allSay('OK', 5_000);
         await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
         assert.deepEqual(new Set(await Promise.all(probes.map((probe) => probe.result()))), new Set(['OK']));
+        await eventually(async () => ((await listDependents(bed.client, config.name)).length === 0 ? true : undefined), {
+          what: 'the finished dependents to be forgotten',
+          timeoutMs: 10_000,
+        });
       });
     } finally {
       await tokenEndpoint.close();

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
 import { createAcquireToken } from './acquire-token';
-import { registerOAuthDependent } from './register-dependent';
+import { DependentRegistrations } from './dependent-registrations';
+import { createRegisterOAuthDependent } from './register-dependent';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
 import { createWebServiceCall } from './web-service-call';
@@ -15,14 +16,14 @@ export interface OAuthActivitiesOptions {
 
 const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
-/** The plugin's activities. One set per process: its token cache is shared by every worker that uses it. */
+/** The plugin's activities. One set per process: its token cache and registrations are shared by every worker that uses it. */
 export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])]);
   const tokens = new WorkerTokenCache(workflowTokenSource(() => Context.current().client));
   return {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
     webServiceCall: createWebServiceCall(tokens),
-    registerOAuthDependent,
+    registerOAuthDependent: createRegisterOAuthDependent(new DependentRegistrations()),
   };
 }
 

@@ -100,8 +100,20 @@ export interface DependentRegistration {
   workflowId: string;
 }
 
-/** A dependent registers and learns the current availability in the same step, so one that registers while disabled starts paused. */
-export const registerDependentUpdate = defineUpdate<ServerAvailability, [DependentRegistration]>('registerDependent');
+/** Workflow IDs are at most 1,000 bytes: this many stay well inside a payload's size limit. */
+export const MAX_DEPENDENTS_PER_REGISTRATION = 500;
+
+export interface DependentsRegistration {
+  /** One to MAX_DEPENDENTS_PER_REGISTRATION workflow IDs. */
+  workflowIds: string[];
+}
+
+/**
+ * Dependents register and learn the current availability in the same step, so one that registers
+ * while disabled starts paused. A worker gathers the registrations made at the same time into one
+ * update, as a workflow takes only a few updates at once.
+ */
+export const registerDependentsUpdate = defineUpdate<ServerAvailability, [DependentsRegistration]>('registerDependents');
 /** A dependent that has finished asks to be forgotten. */
 export const unregisterDependentSignal = defineSignal<[DependentRegistration]>('unregisterDependent');
 /** Sent by the server to each dependent: pause on Error or Not authorized, resume on OK, stop on Deleted. */

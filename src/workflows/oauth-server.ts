@@ -11,7 +11,8 @@ import {
   dependentsQuery,
   editUpdate,
   freshTokenUpdate,
-  registerDependentUpdate,
+  MAX_DEPENDENTS_PER_REGISTRATION,
+  registerDependentsUpdate,
   serverViewQuery,
   tokenGrantQuery,
   tokenRequestTaskQueue,
@@ -165,15 +166,22 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     { validator: (changes: ServerChanges) => void changedConfig(changes) },
   );
   wf.setHandler(
-    registerDependentUpdate,
-    ({ workflowId }) => {
-      dependents.add(workflowId);
+    registerDependentsUpdate,
+    ({ workflowIds }) => {
+      for (const workflowId of workflowIds) dependents.add(workflowId);
       return availability();
     },
     {
       validator: (registration) => {
-        const workflowId: unknown = (registration as { workflowId?: unknown } | undefined)?.workflowId;
-        if (typeof workflowId !== 'string' || workflowId === '') throw new TypeError('workflowId must be a non-empty string');
+        const workflowIds: unknown = (registration as { workflowIds?: unknown } | undefined)?.workflowIds;
+        if (
+          !Array.isArray(workflowIds) ||
+          workflowIds.length === 0 ||
+          workflowIds.length > MAX_DEPENDENTS_PER_REGISTRATION ||
+          !workflowIds.every((workflowId) => typeof workflowId === 'string' && workflowId !== '')
+        ) {
+          throw new TypeError(`workflowIds must hold 1 to ${MAX_DEPENDENTS_PER_REGISTRATION} non-empty strings`);
+        }
         if (deleted) throw wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, 'OAuthServerDeleted');
       },
     },
