@@ -1,5 +1,5 @@
 export { TemporalOAuthPlugin, type TemporalOAuthPluginOptions } from './plugin/plugin';
-export { createOAuthActivities, type OAuthActivitiesOptions } from './activities';
+export type { OAuthActivitiesOptions } from './activities';
 export { WebServiceCallFailure } from './activities/failures';
 export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
 export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, type AuthMethod, AUTH_METHODS } from './oauth/config';

@@ -7,22 +7,13 @@ import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { serverWorkflowId } from '../src/workflows/definitions';
-import { eventually } from './support/eventually';
+import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { API_SCOPES, CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
 import { forwardTokenRequest, startRecordingProxy, startScriptedEndpoint } from './support/token-endpoints';
 import type { callMany, CallOutcome } from './workflows';
 
 const { EventType } = temporal.api.enums.v1;
-
-/** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface WorkerProcess {
   identity: string;

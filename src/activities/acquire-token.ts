@@ -34,6 +34,8 @@ export interface TokenFailureDetails extends TokenErrorDetails {
  * a bare timeout.
  */
 const DEADLINE_MARGIN_MS = 250;
+/** The deadline comes from the server's clock: a worker clock running ahead must not leave an exchange no time at all. */
+const MIN_EXCHANGE_MS = 500;
 
 export interface AcquireTokenDependencies {
   secrets: SecretResolver;
@@ -46,13 +48,13 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
     const context = Context.current();
     const { attempt, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
     const deadline = scheduledTimestampMs + scheduleToCloseTimeoutMs - DEADLINE_MARGIN_MS;
+    const exchangeTimeoutMs = () => Math.max(MIN_EXCHANGE_MS, Math.min(requestTimeoutMs, deadline - Date.now()));
     const sensitive: string[] = [];
     try {
       const requestedAt = Date.now();
-      const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, deadline - requestedAt));
       const secret = await secrets.resolve(config.clientSecret);
       sensitive.push(secret);
-      const token = await requestToken(config, { secret, timeoutMs, signal: context.cancellationSignal }).catch(
+      const token = await requestToken(config, { secret, timeoutMs: exchangeTimeoutMs(), signal: context.cancellationSignal }).catch(
         async (error: unknown) => {
           // A secret rotated in its store shows up as invalid_client with the old value: read it once more
           // before giving up, so that rotation needs no admin action.
@@ -61,7 +63,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
           const reread = await secrets.resolve(config.clientSecret, { fresh: true });
           if (reread === secret) throw failure;
           sensitive.push(reread);
-          return requestToken(config, { secret: reread, timeoutMs, signal: context.cancellationSignal });
+          return requestToken(config, { secret: reread, timeoutMs: exchangeTimeoutMs(), signal: context.cancellationSignal });
         },
       );
       return { ...token, requestedAt };

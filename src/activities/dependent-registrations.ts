@@ -2,6 +2,9 @@ import type { Client } from '@temporalio/client';
 import { normaliseServerName } from '../oauth/server-name';
 import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId, type ServerAvailability } from '../workflows/definitions';
 
+/** A registration update stuck longer than this fails its batch, so that it cannot hold up the registrations behind it. */
+const REGISTRATION_TIMEOUT_MS = 20_000;
+
 interface Waiting {
   workflowId: string;
   resolve(availability: ServerAvailability): void;
@@ -17,17 +20,28 @@ interface Waiting {
 export class DependentRegistrations {
   private readonly waiting = new Map<string, Waiting[]>();
 
-  register(client: Client, server: string, workflowId: string): Promise<ServerAvailability> {
+  /** `signal`: the registering activity was cancelled; a registration not yet sent is then dropped. */
+  register(client: Client, server: string, workflowId: string, signal: AbortSignal): Promise<ServerAvailability> {
     const key = normaliseServerName(server);
     return new Promise((resolve, reject) => {
+      const waiting: Waiting = { workflowId, resolve, reject };
+      signal.addEventListener('abort', () => this.drop(key, waiting, signal.reason), { once: true });
       const queue = this.waiting.get(key);
       if (queue) {
-        queue.push({ workflowId, resolve, reject });
+        queue.push(waiting);
         return;
       }
-      this.waiting.set(key, [{ workflowId, resolve, reject }]);
+      this.waiting.set(key, [waiting]);
       void this.send(client, key);
     });
+  }
+
+  private drop(key: string, waiting: Waiting, reason: unknown): void {
+    const queue = this.waiting.get(key);
+    const index = queue?.indexOf(waiting) ?? -1;
+    if (index < 0) return;
+    queue?.splice(index, 1);
+    waiting.reject(reason);
   }
 
   /** Sends the waiting registrations of one server, a batch at a time, until none is left. */
@@ -36,9 +50,11 @@ export class DependentRegistrations {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_DEPENDENTS_PER_REGISTRATION);
       try {
-        const availability = await client.workflow
-          .getHandle(serverWorkflowId(key))
-          .executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: batch.map((waiting) => waiting.workflowId) }] });
+        const availability = await client.withAbortSignal(AbortSignal.timeout(REGISTRATION_TIMEOUT_MS), () =>
+          client.workflow
+            .getHandle(serverWorkflowId(key))
+            .executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: batch.map((waiting) => waiting.workflowId) }] }),
+        );
         for (const waiting of batch) waiting.resolve(availability);
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);

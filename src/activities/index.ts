@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
 import { createAcquireToken } from './acquire-token';
 import { DependentRegistrations } from './dependent-registrations';
+import { perNamespace } from './per-namespace';
 import { createRegisterOAuthDependent } from './register-dependent';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
@@ -19,11 +20,11 @@ const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 /** The plugin's activities. One set per process: its token cache and registrations are shared by every worker that uses it. */
 export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])]);
-  const tokens = new WorkerTokenCache(workflowTokenSource(() => Context.current().client));
+  const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client)));
   return {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
     webServiceCall: createWebServiceCall(tokens),
-    registerOAuthDependent: createRegisterOAuthDependent(new DependentRegistrations()),
+    registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
   };
 }
 

@@ -14,10 +14,11 @@ export interface RegisterDependentInput {
  * Workflows cannot send updates to each other, so a dependent registers with its OAuth server
  * through this activity, and gets the server's availability in the same step.
  */
-export function createRegisterOAuthDependent(registrations: DependentRegistrations) {
+export function createRegisterOAuthDependent(registrations: () => DependentRegistrations) {
   return async function registerOAuthDependent({ server, workflowId }: RegisterDependentInput): Promise<ServerAvailability> {
     try {
-      return await registrations.register(Context.current().client, server, workflowId);
+      const { client, cancellationSignal } = Context.current();
+      return await registrations().register(client, server, workflowId, cancellationSignal);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw nonRetryable(WebServiceCallFailure.ServerNotFound, `OAuth server ${server} does not exist`);
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {

@@ -14,9 +14,10 @@ const MAX_REDIRECTS = 5;
  * The authorized HTTP call workflow authors use. The token comes from the worker's cache of the
  * server workflow's token and goes only to the server's allowed origins, in a header, never in a URL.
  */
-export function createWebServiceCall(tokens: WorkerTokenCache) {
+export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) {
   return async function webServiceCall(rawInput: WebServiceCallInput): Promise<WebServiceCallResult> {
     const input = parseWebServiceCallInput(rawInput);
+    const tokens = tokensOfNamespace();
     let grant = await tokens.get(input.server);
     let result = await callFollowingRedirects(input, grant);
     if (isTokenRejection(result, grant)) {

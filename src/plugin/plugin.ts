@@ -5,6 +5,7 @@ import { createOAuthActivities, type OAuthActivitiesOptions } from '../activitie
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
+import { isTokenRequestTaskQueue } from '../workflows/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
 import { workflowsEntryWith } from './workflows-entry';
 
@@ -66,11 +67,16 @@ export class TemporalOAuthPlugin extends SimplePlugin {
 
   /** Every worker of the plugin also serves the token requests of the server workflows on its task queue. */
   override runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
+    if (isTokenRequestTaskQueue(worker.options.taskQueue)) return next(worker);
     return super.runWorker(worker, (configured) => runWithTokenRequestWorker(configured, next, this.tokenRequestActivities));
   }
 
-  /** A prebuilt bundle already holds the plugin's workflows (bundled through configureBundler), so keep it as it is. */
+  /**
+   * A prebuilt bundle already holds the plugin's workflows (bundled through configureBundler), so keep it as it is.
+   * A token-request worker is left alone: it meets the plugin again when the plugin is on the connection.
+   */
   override configureWorker(options: WorkerOptions): WorkerOptions {
+    if (isTokenRequestTaskQueue(options.taskQueue)) return options;
     const configured = super.configureWorker(options);
     return options.workflowBundle ? { ...configured, workflowsPath: options.workflowsPath } : configured;
   }

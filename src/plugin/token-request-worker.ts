@@ -5,9 +5,23 @@ import { tokenRequestTaskQueue } from '../workflows/definitions';
 /** Token requests are few (one per server per token lifetime) but each may wait out a slow endpoint. */
 const TOKEN_REQUEST_SLOTS = 20;
 
+type Outcome = { failed: false } | { failed: true; error: unknown };
+
+function outcomeOf(run: Promise<void>): Promise<Outcome> {
+  return run.then(
+    () => ({ failed: false }),
+    (error: unknown) => ({ failed: true, error }),
+  );
+}
+
+function stop(worker: Worker): void {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+}
+
 /**
  * Runs `worker` together with a worker of its own for the token requests of the server workflows
- * on its task queue, and stops both together: when either ends, the other is shut down.
+ * on its task queue. The main worker starts first and at once, as its caller expects; when either
+ * worker ends, the other is shut down, and the first failure is what the caller sees.
  */
 export async function runWithTokenRequestWorker(
   worker: Worker,
@@ -16,28 +30,30 @@ export async function runWithTokenRequestWorker(
 ): Promise<void> {
   const connection = worker.connection;
   if (!connection) return next(worker);
-  const tokenWorker = await Worker.create({
-    connection,
-    namespace: worker.options.namespace,
-    taskQueue: tokenRequestTaskQueue(worker.options.taskQueue),
-    identity: `${worker.options.identity} token requests`,
-    dataConverter: worker.options.dataConverter,
-    activities,
-    maxConcurrentActivityTaskExecutions: TOKEN_REQUEST_SLOTS,
-  });
-  const tokenWorkerFailure = tokenWorker.run().then(
-    () => undefined,
-    (error: unknown) => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      return { error };
-    },
-  );
-  let failure: { error: unknown } | undefined;
+  const main = outcomeOf(next(worker));
+  let tokenWorker: Worker;
   try {
-    await next(worker);
-  } finally {
-    if (tokenWorker.getState() === 'RUNNING') tokenWorker.shutdown();
-    failure = await tokenWorkerFailure;
+    tokenWorker = await Worker.create({
+      connection,
+      namespace: worker.options.namespace,
+      taskQueue: tokenRequestTaskQueue(worker.options.taskQueue),
+      identity: `${worker.options.identity} token requests`,
+      dataConverter: worker.options.dataConverter,
+      interceptors: { activity: worker.options.interceptors.activity },
+      shutdownGraceTime: worker.options.shutdownGraceTimeMs,
+      shutdownForceTime: worker.options.shutdownForceTimeMs,
+      activities,
+      maxConcurrentActivityTaskExecutions: TOKEN_REQUEST_SLOTS,
+    });
+  } catch (error) {
+    stop(worker);
+    const mainOutcome = await main;
+    throw mainOutcome.failed ? mainOutcome.error : error;
   }
-  if (failure) throw failure.error;
+  const token = outcomeOf(tokenWorker.run());
+  void main.then(() => stop(tokenWorker));
+  void token.then(() => stop(worker));
+  const [mainOutcome, tokenOutcome] = await Promise.all([main, token]);
+  if (mainOutcome.failed) throw mainOutcome.error;
+  if (tokenOutcome.failed) throw tokenOutcome.error;
 }

@@ -10,9 +10,15 @@ export function serverWorkflowId(name: string): string {
   return `oauth-server:${normaliseServerName(name)}`;
 }
 
+const TOKEN_REQUEST_QUEUE_SUFFIX = '/oauth-token-requests';
+
 /** Where a server workflow on `taskQueue` sends its token requests; the plugin serves it beside every worker. */
 export function tokenRequestTaskQueue(taskQueue: string): string {
-  return `${taskQueue}/oauth-token-requests`;
+  return `${taskQueue}${TOKEN_REQUEST_QUEUE_SUFFIX}`;
+}
+
+export function isTokenRequestTaskQueue(taskQueue: string): boolean {
+  return taskQueue.endsWith(TOKEN_REQUEST_QUEUE_SUFFIX);
 }
 
 export type ServerStatus = 'NotAuthorized' | 'OK' | 'Error';

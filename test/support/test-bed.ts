@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -66,6 +66,8 @@ export interface TestBed {
   registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
   serverConfig(method: AuthMethod, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
+  /** The test workflows and the plugin's, bundled once for every worker of the run. */
+  workflowBundle: WorkflowBundle;
   /** Runs `fn` while a worker with the plugin polls a fresh task queue. */
   withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: WithWorkerOptions): Promise<T>;
   close(): Promise<void>;
@@ -114,6 +116,7 @@ export async function startTestBed(): Promise<TestBed> {
     new Client({ connection: environment.connection, namespace: environment.namespace, plugins: [testPlugin()] });
   const bed: TestBed = {
     temporal,
+    workflowBundle,
     client: clientFor(temporal),
     rawClient: temporal.client,
     clientFor,
