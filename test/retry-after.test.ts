@@ -74,6 +74,30 @@ describe('Retry-After', () => {
     }
   });
 
+  it('a token endpoint asking, by a 429 with an HTTP-date Retry-After, for more than maxWait leaves: Error at once with that cause', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const endpoint = await startScriptedEndpoint(() => ({
+      status: 429,
+      headers: { 'retry-after': new Date(Date.now() + 120_000).toUTCString(), 'content-type': 'text/plain' },
+      body: 'come back in two minutes',
+    }));
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: endpoint.url, maxWait: 'PT20S', maxRetryAttempts: 3 });
+        const started = Date.now();
+        const view = await createServer(bed.client, config, { taskQueue });
+        assert.equal(view.status, 'Error');
+        assert.equal(view.disabledReason?.httpStatus, 429);
+        assert.equal(view.disabledReason?.attempts, 1);
+        assert.equal(endpoint.requests.length, 1);
+        assert.ok(Date.now() - started < 10_000, `disabled only after ${Date.now() - started} ms: it waited for a retry that maxWait could not allow`);
+      });
+    } finally {
+      await endpoint.close();
+    }
+  });
+
   it('API calls honour Retry-After in seconds on 429: the retry waits 2 s and returns 200', async function () {
     this.timeout(60_000);
     const api = await startFlakyApi(() => ({ status: 429, headers: { 'retry-after': '2', 'content-type': 'text/plain' }, body: 'slow down' }));

@@ -74,8 +74,9 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
       throw ApplicationFailure.create({
         type: failure.code,
         message: failure.message,
-        // With no time left, another attempt could only be cut short by the acquisition's timeout.
-        nonRetryable: !failure.retryable || Date.now() >= deadline,
+        // With no time left, or a Retry-After that reaches past the deadline, another attempt could only
+        // be cut short by the acquisition's timeout: give up now, with this cause.
+        nonRetryable: !failure.retryable || Date.now() + (failure.retryAfterMs ?? 0) >= deadline,
         details: [{ ...failure.toDetails(), attempt } satisfies TokenFailureDetails],
         nextRetryDelay: failure.retryAfterMs,
       });
