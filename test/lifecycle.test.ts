@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   authorizeServer,
   createServer,
@@ -10,10 +10,11 @@ import {
   listServers,
   ServerAlreadyExistsError,
   ServerChangeRejectedError,
+  ServerNotFoundError,
   showServer,
   WebServiceCallFailure,
 } from '../src';
-import type { dependentProbe } from './workflows';
+import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { eventually } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { testBed } from './support/test-bed';
@@ -28,6 +29,15 @@ async function failureType(call: Promise<unknown>): Promise<string | undefined> 
   return undefined;
 }
 
+function startProbe(client: Client, taskQueue: string, server: string) {
+  return client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [server] });
+}
+
+/** Waits until the dependent has heard `status` from its server. */
+function hears(probe: WorkflowHandle, status: string): Promise<true> {
+  return eventually(async () => ((await probe.query(probeStatusQuery)) === status ? true : undefined), { what: `the dependent hears ${status}`, timeoutMs: 10_000 });
+}
+
 describe('the OAuth server lifecycle', () => {
   it('a server saved with a wrong secret shows Error and its reason; an edit with the right secret and an authorize make it OK', async () => {
     const bed = testBed();
@@ -37,11 +47,19 @@ describe('the OAuth server lifecycle', () => {
       assert.equal(saved.status, 'Error');
       assert.equal(saved.disabledReason?.code, 'invalid_client');
       assert.equal((await showServer(bed.client, config.name)).status, 'Error', 'the configuration was not kept');
+      // A dependent that registers while the server is disabled starts paused; a call fails at once, typed.
+      const probe = await startProbe(bed.client, taskQueue, config.name);
+      await hears(probe, 'Error');
+      assert.equal(await failureType(callFromWorkflow(taskQueue, { server: config.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
 
       const edited = await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: bed.clients.client_secret_basic.secret } });
       assert.equal(edited.status, 'NotAuthorized');
       assert.equal(edited.disabledReason, undefined);
+      await hears(probe, 'NotAuthorized');
       assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+      await hears(probe, 'OK');
+      await probe.signal(finishSignal);
+      assert.equal(await probe.result(), 'OK');
     });
   });
 
@@ -52,6 +70,8 @@ describe('the OAuth server lifecycle', () => {
       assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
       const call = { server: config.name, url: `${bed.api.url}/whoami` };
       assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+      const probe = await startProbe(bed.client, taskQueue, config.name);
+      await hears(probe, 'OK');
 
       const edited = await editServer(bed.client, config.name, { category: 'Edited', scope: 'api:read' });
       assert.equal(edited.status, 'NotAuthorized');
@@ -69,6 +89,10 @@ describe('the OAuth server lifecycle', () => {
       assert.equal(authorized.status, 'OK', 'the kept secret no longer works');
       assert.equal(authorized.grantedScope ?? 'api:read', 'api:read');
       assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+      // The dependent stayed paused through the edit and resumes only with the authorization.
+      await hears(probe, 'OK');
+      await probe.signal(finishSignal);
+      assert.equal(await probe.result(), 'OK');
     });
   });
 
@@ -163,6 +187,32 @@ describe('the OAuth server lifecycle', () => {
       const again = await createServer(bed.client, config, { taskQueue });
       assert.equal(again.status, 'OK');
       await deleteServer(bed.client, config.name);
+      await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
+    });
+  });
+
+  it('a dependent that ended without unregistering is forgotten, by the next fan-out and by delete', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic');
+      await createServer(bed.client, config, { taskQueue });
+      const [gone, live, goneLater] = await Promise.all([1, 2, 3].map(() => startProbe(bed.client, taskQueue, config.name)));
+      await Promise.all([gone, live, goneLater].map((probe) => hears(probe!, 'OK')));
+      assert.equal((await listDependents(bed.client, config.name)).length, 3);
+
+      await gone!.terminate('ended without saying so');
+      await editServer(bed.client, config.name, { category: 'Told' });
+      await hears(live!, 'NotAuthorized');
+      assert.deepEqual(new Set(await listDependents(bed.client, config.name)), new Set([live!.workflowId, goneLater!.workflowId]));
+
+      await goneLater!.terminate('ended without saying so');
+      await assert.rejects(deleteServer(bed.client, config.name), ServerChangeRejectedError);
+      assert.deepEqual(await listDependents(bed.client, config.name), [live!.workflowId]);
+      await live!.signal(finishSignal);
+      await live!.result();
+      await eventually(async () => ((await listDependents(bed.client, config.name)).length === 0 ? true : undefined), { what: 'the last dependent unregistered' });
+      await deleteServer(bed.client, config.name);
+      await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
     });
   });
 });

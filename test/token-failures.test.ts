@@ -25,6 +25,26 @@ describe('a server that cannot get a token is disabled', () => {
     }
   });
 
+  it('invalid_request (HTTP 400): Error after exactly one attempt, the reason naming it', async () => {
+    const bed = testBed();
+    const endpoint = await startStatusEndpoint(400, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'invalid_request', error_description: 'the audience parameter is not supported' }),
+    });
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const view = await createServer(bed.client, bed.serverConfig('client_secret_post', { accessTokenUrl: endpoint.url, maxRetryAttempts: 3 }), { taskQueue });
+        assert.equal(view.status, 'Error');
+        assert.equal(endpoint.requests.length, 1, 'invalid_request must not be retried');
+        assert.equal(view.disabledReason?.code, 'invalid_request');
+        assert.equal(view.disabledReason?.httpStatus, 400);
+        assert.equal(view.disabledReason?.description, 'the audience parameter is not supported');
+      });
+    } finally {
+      await endpoint.close();
+    }
+  });
+
   const unreachable = [
     { what: 'refusing connections', start: startRefusingEndpoint, code: 'connection_failed', status: undefined },
     { what: 'answering 503', start: () => startStatusEndpoint(503), code: 'unexpected_status', status: 503 },

@@ -28,6 +28,9 @@ describe('token refresh', () => {
         assert.deepEqual(new Set(statuses), new Set([200]));
         const lifetimes = proxy.requests.length;
         assert.ok(lifetimes >= 4, `only ${lifetimes} token requests over ${statuses.length} calls`);
+        // Each token was replaced ahead of its expiry (5 s after it was requested), not when a call found it expired.
+        const gaps = proxy.requests.slice(1).map((request, index) => request.receivedAt - (proxy.requests[index]?.receivedAt ?? 0));
+        assert.ok(gaps.every((gap) => gap < 5_000), `token requests ${gaps.join(', ')} ms apart`);
         // webServiceCall would hide one rejection by refreshing and retrying: the API's own log must show none.
         const answered = bed.api.calls.slice(callsBefore).map((call) => call.status);
         assert.equal(answered.length, statuses.length);

@@ -12,6 +12,7 @@ import {
   type ServerChanges,
   type ServerStatus,
   type ServerView,
+  unregisterDependentSignal,
 } from '../workflows/definitions';
 import type { oauthServerWorkflow } from '../workflows/oauth-server';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../workflows/search-attributes';
@@ -62,8 +63,15 @@ async function onServer<T>(name: string, request: () => Promise<T>): Promise<T> 
 
 const handle = (client: Client, name: string) => client.workflow.getHandle(serverWorkflowId(name));
 
+/** A deleted server's workflow has ended but would still answer queries: only a running one is a server. */
+async function runningServer(client: Client, name: string): Promise<ReturnType<typeof handle>> {
+  const server = handle(client, name);
+  if ((await server.describe()).status.name !== 'RUNNING') throw new WorkflowNotFoundError(`OAuth server ${name} was deleted`, server.workflowId, undefined);
+  return server;
+}
+
 export function showServer(client: Client, name: string): Promise<ServerView> {
-  return onServer(name, () => handle(client, name).query(serverViewQuery));
+  return onServer(name, async () => (await runningServer(client, name)).query(serverViewQuery));
 }
 
 /** Asks the server for a token now; after a disable this is the admin's re-authorization. */
@@ -79,17 +87,46 @@ export function editServer(client: Client, name: string, changes: ServerChanges)
   return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [changes] }));
 }
 
-/** Deletes a server; refused while dependents are registered unless `force`, which tells them to stop. */
+/** Describes at most this many dependents at once while looking for ended ones. */
+const DEPENDENT_CHECKS_IN_FLIGHT = 50;
+
+/**
+ * Deletes a server; refused while live dependents are registered unless `force`, which tells them
+ * to stop. Dependents that ended without unregistering (terminated, timed out) do not count: they
+ * are forgotten first.
+ */
 export async function deleteServer(client: Client, name: string, { force = false } = {}): Promise<void> {
   await onServer(name, async () => {
     const server = handle(client, name);
+    if (!force) await forgetEndedDependents(client, server);
     await server.executeUpdate(deleteUpdate, { args: [{ force }] });
     await server.result();
   });
 }
 
+async function forgetEndedDependents(client: Client, server: ReturnType<typeof handle>): Promise<void> {
+  const dependents = await server.query(dependentsQuery);
+  for (let start = 0; start < dependents.length; start += DEPENDENT_CHECKS_IN_FLIGHT) {
+    await Promise.all(
+      dependents.slice(start, start + DEPENDENT_CHECKS_IN_FLIGHT).map(async (workflowId) => {
+        if (await isLive(client, workflowId)) return;
+        await server.signal(unregisterDependentSignal, { workflowId });
+      }),
+    );
+  }
+}
+
+async function isLive(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
 export function listDependents(client: Client, name: string): Promise<string[]> {
-  return onServer(name, () => handle(client, name).query(dependentsQuery));
+  return onServer(name, async () => (await runningServer(client, name)).query(dependentsQuery));
 }
 
 export interface ServerListFilter {

@@ -19,6 +19,8 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Epoch ms when the request arrived. */
+  receivedAt: number;
 }
 
 export interface TokenEndpoint {
@@ -135,7 +137,8 @@ async function startRecordingServer(respond: Responder, path = TOKEN_PATH): Prom
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     void (async () => {
-      const recorded: RecordedRequest = { method: request.method ?? '', url: request.url ?? '/', headers: request.headers, body: (await readBody(request)).toString('utf8') };
+      const receivedAt = Date.now();
+      const recorded: RecordedRequest = { method: request.method ?? '', url: request.url ?? '/', headers: request.headers, body: (await readBody(request)).toString('utf8'), receivedAt };
       requests.push(recorded);
       await respond(request, response, recorded);
     })().catch(() => request.socket.destroy());
