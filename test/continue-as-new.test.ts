@@ -10,6 +10,7 @@ import { eventually } from './support/eventually';
 import { importSink } from './support/import-sink';
 import { API_SCOPES, testBed } from './support/test-bed';
 import { testLogger } from './support/captured-logs';
+import { collectRawHistories, serverLogFile } from './support/leak-scan';
 
 async function runCount(client: Client, workflowId: string): Promise<number> {
   let runs = 0;
@@ -27,14 +28,18 @@ describe('continue-as-new keeps everything', () => {
     temporal = await startTemporalEnvironment({
       searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
       extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
+      outputFile: serverLogFile('continue-as-new'),
       log: (line) => testLogger.info(line),
     });
     const bed = testBed();
     source = await bed.startResourceApi({ recordCount: 200 });
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000);
     await source?.close();
+    // Its histories go into the suite's final scan for leaked secrets before the server is gone.
+    if (temporal) await collectRawHistories(temporal.client, 'continue-as-new');
     await temporal?.teardown();
   });
 

@@ -7,6 +7,7 @@ import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { serverWorkflowId } from '../src/workflows/definitions';
+import { capturedLogs } from './support/captured-logs';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { API_SCOPES, CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
@@ -33,8 +34,15 @@ async function startWorkerProcess(bed: TestBed, taskQueue: string): Promise<Work
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4_000)));
+  // The process's own log joins the suite's, which the final scan reads for leaked secrets and tokens.
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    capturedLogs.push(chunk.toString('utf8'));
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+    capturedLogs.push(chunk.toString('utf8'));
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const gone = () => child.exitCode !== null || child.signalCode !== null;
 

@@ -10,6 +10,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { locateTemporalCli } from '../temporal-cli/binary';
+import { outputCapturingLauncher } from './output-capturing-launcher';
 
 export interface TemporalEnvironmentOptions {
   /** Registered on whichever server is used. */
@@ -22,6 +23,8 @@ export interface TemporalEnvironmentOptions {
   /** Keeps the dev server's state across restarts; its folder is created when missing. */
   dbFilename?: string;
   extraArgs?: string[];
+  /** The dev server's own log goes to this file (appended) instead of this process's stdout and stderr. */
+  outputFile?: string;
   log?: (line: string) => void;
 }
 
@@ -132,25 +135,33 @@ function indexedValueType(key: SearchAttributeKey<'KEYWORD'>) {
 
 async function startDevServer(options: TemporalEnvironmentOptions, log: (line: string) => void): Promise<TemporalEnvironment> {
   const executable = await locateTemporalCli({ log });
-  const { ui, port: requestedPort, uiPort, dbFilename, extraArgs } = options;
+  const { ui, port: requestedPort, uiPort, dbFilename, extraArgs, outputFile } = options;
   if (dbFilename) await mkdir(dirname(dbFilename), { recursive: true });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: executable },
-      searchAttributes: [...options.searchAttributes],
-      ui,
-      port: requestedPort,
-      uiPort,
-      dbFilename,
-      extraArgs,
-    },
-  });
-  const port = Number(env.address.slice(env.address.lastIndexOf(':') + 1));
+  const launcher = outputFile ? await outputCapturingLauncher(executable, outputFile) : undefined;
+  let env: TestWorkflowEnvironment;
   let pid: number;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: launcher?.path ?? executable },
+        searchAttributes: [...options.searchAttributes],
+        ui,
+        port: requestedPort,
+        uiPort,
+        dbFilename,
+        extraArgs,
+      },
+    });
+  } catch (error) {
+    await launcher?.remove();
+    throw error;
+  }
+  const port = Number(env.address.slice(env.address.lastIndexOf(':') + 1));
   try {
     pid = await findDevServerPid(executable, port);
   } catch (error) {
     await env.teardown();
+    await launcher?.remove();
     throw error;
   }
   trackDevServer(pid);
@@ -171,6 +182,7 @@ async function startDevServer(options: TemporalEnvironmentOptions, log: (line: s
       } finally {
         await ensureExited(pid, log);
         untrackDevServer(pid);
+        await launcher?.remove();
       }
     },
   };

@@ -14,6 +14,7 @@ import {
 } from '../../src/demo/authorization-server';
 import { startResourceApi, type ResourceApi } from '../../src/demo/resource-api';
 import { testLogger } from './captured-logs';
+import { serverLogFile } from './leak-scan';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../../src/dev-server/temporal-environment';
 
 /**
@@ -83,7 +84,7 @@ export function testBed(): TestBed {
 export async function startTestBed(): Promise<TestBed> {
   const log = (line: string) => process.stderr.write(`[test bed] ${line}\n`);
   const [temporal, workflowBundle] = await Promise.all([
-    startTemporalEnvironment({ searchAttributes: OAUTH_SEARCH_ATTRIBUTES, log }),
+    startTemporalEnvironment({ searchAttributes: OAUTH_SEARCH_ATTRIBUTES, log, outputFile: serverLogFile('suite') }),
     bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
       plugins: [testPlugin()],
