@@ -19,6 +19,8 @@ const BUILD_DIR_PREFIX = '.build-';
 
 export interface LocateTemporalCliOptions {
   log?: (line: string) => void;
+  /** How often a build logs its progress; tests shorten it to see a summary without a build that lasts seconds. */
+  progressIntervalMs?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function locateTemporalCli(options: LocateTemporalCliOptions = {}):
   if (onPath) return onPath;
   const cached = join(cacheDir(), BINARY_NAME);
   if (await isExecutableFile(cached)) return cached;
-  return buildInto(cacheDir(), log);
+  return buildInto(cacheDir(), log, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
 }
 
 async function checkExplicitPath(configured: string): Promise<string> {
@@ -75,12 +77,12 @@ function cacheDir(): string {
  * Concurrent builds need no lock: each builds in its own folder on the cache's filesystem and renames its binary
  * into place, so the cached path is always either absent or complete, and the last rename wins with an equal binary.
  */
-async function buildInto(dir: string, log: (line: string) => void): Promise<string> {
+async function buildInto(dir: string, log: (line: string) => void, progressIntervalMs: number): Promise<string> {
   await mkdir(dir, { recursive: true });
   await removeStaleBuilds(dir);
   const buildDir = await mkdtemp(join(dir, BUILD_DIR_PREFIX));
   try {
-    await goInstall(buildDir, log);
+    await goInstall(buildDir, log, progressIntervalMs);
     const target = join(dir, BINARY_NAME);
     await rename(join(buildDir, BINARY_NAME), target);
     log(`built Temporal CLI ${TEMPORAL_CLI_VERSION}: ${target}`);
@@ -99,7 +101,7 @@ async function removeStaleBuilds(dir: string): Promise<void> {
   }
 }
 
-function goInstall(gobin: string, log: (line: string) => void): Promise<void> {
+function goInstall(gobin: string, log: (line: string) => void, progressIntervalMs: number): Promise<void> {
   const progress = new BuildProgress();
   const child = spawn('go', ['install', '-v', `${CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
     // Outside any module, so a go.mod in the caller's working directory cannot interfere.
@@ -112,7 +114,7 @@ function goInstall(gobin: string, log: (line: string) => void): Promise<void> {
   });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => progress.add(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => progress.add(chunk));
-  const timer = setInterval(() => log(progress.summary()), PROGRESS_INTERVAL_MS);
+  const timer = setInterval(() => log(progress.summary()), progressIntervalMs);
   return new Promise<void>((resolvePromise, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       reject(error.code === 'ENOENT' ? goMissingError() : error);
