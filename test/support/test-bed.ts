@@ -65,6 +65,8 @@ export interface TestBed {
   startResourceApi(options: { recordCount: number }): Promise<ResourceApi>;
   /** Registers a client of its own for a test that changes it (secret rotation, short token lifetime). */
   registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
+  /** Gives a registered client a new secret at the authorization server, and returns it. */
+  rotateClientSecret(clientId: string): Promise<string>;
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
   serverConfig(method: AuthMethod, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
   /** The test workflows and the plugin's, bundled once for every worker of the run. */
@@ -133,6 +135,12 @@ export async function startTestBed(): Promise<TestBed> {
         clientSecret: resourceApiSecret,
         recordCount,
       }),
+    async rotateClientSecret(clientId) {
+      const secret = generateClientSecret();
+      secrets.add(secret);
+      await authorizationServer.setClientSecret(clientId, secret);
+      return secret;
+    },
     async registerClient(registration) {
       const clientId = registration.clientId ?? `test-${randomUUID().slice(0, 8)}`;
       const secret = registration.clientSecret ?? generateClientSecret();
