@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createServer, showServer } from '../src';
+import { Worker } from '@temporalio/worker';
+import { createServer, showServer, TemporalOAuthPlugin, type SecretProvider } from '../src';
 import { eventually } from './support/eventually';
 import { startRecordingProxy } from './support/token-endpoints';
-import { API_SCOPES, testBed } from './support/test-bed';
+import { API_SCOPES, codecKeys, testBed } from './support/test-bed';
 
 describe('external client secrets', () => {
   let folder: string;
@@ -74,6 +75,35 @@ describe('external client secrets', () => {
       }
     });
   }
+
+  it('a store of your own plugs in as a SecretProvider: its secret is read at use time and the server reaches OK', async () => {
+    const bed = testBed();
+    const client = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES });
+    // Stands for Vault or a cloud key store: what matters is that the plugin asks it, by scheme, inside the activity.
+    const asked: string[] = [];
+    const vault: SecretProvider = {
+      scheme: 'vault',
+      resolve(reference) {
+        asked.push(reference);
+        if (reference !== 'kv/crm#client_secret') return Promise.reject(new Error(`no secret at ${reference}`));
+        return Promise.resolve(client.secret);
+      },
+    };
+    const taskQueue = `tq-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: bed.temporal.nativeConnection,
+      namespace: bed.temporal.namespace,
+      taskQueue,
+      workflowBundle: bed.workflowBundle,
+      plugins: [new TemporalOAuthPlugin({ codecKeys, secretProviders: [vault] })],
+    });
+    await worker.runUntil(async () => {
+      const config = bed.serverConfig('client_secret_basic', { clientId: client.clientId, clientSecret: { source: 'external', ref: 'vault:kv/crm#client_secret' } });
+      const view = await createServer(bed.client, config, { taskQueue });
+      assert.equal(view.status, 'OK', JSON.stringify(view.disabledReason));
+      assert.deepEqual(asked, ['kv/crm#client_secret']);
+    });
+  });
 
   it('a reference that cannot be read disables the server with a reason naming the reference, not a value', async () => {
     const bed = testBed();
