@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
   authorizeServer,
   createServer,
@@ -16,18 +16,8 @@ import {
 } from '../src';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { eventually } from './support/eventually';
-import { callFromWorkflow } from './support/run-workflow';
+import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
 import { testBed } from './support/test-bed';
-
-async function failureType(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) return (error.cause?.cause as { type?: string } | undefined)?.type;
-    throw error;
-  }
-  return undefined;
-}
 
 function startProbe(client: Client, taskQueue: string, server: string) {
   return client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [server] });
@@ -50,7 +40,7 @@ describe('the OAuth server lifecycle', () => {
       // A dependent that registers while the server is disabled starts paused; a call fails at once, typed.
       const probe = await startProbe(bed.client, taskQueue, config.name);
       await hears(probe, 'Error');
-      assert.equal(await failureType(callFromWorkflow(taskQueue, { server: config.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: config.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
 
       const edited = await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: bed.clients.client_secret_basic.secret } });
       assert.equal(edited.status, 'NotAuthorized');
@@ -79,11 +69,11 @@ describe('the OAuth server lifecycle', () => {
       assert.deepEqual(edited.config.clientSecret, { source: 'local', isSet: true });
       assert.ok(!JSON.stringify(edited).includes(bed.clients.client_secret_post.secret));
       // Workers re-read a server's status at least once a second; after that every call is refused.
-      await eventually(async () => (await failureType(callFromWorkflow(taskQueue, call))) === WebServiceCallFailure.ServerNotAuthorized, {
+      await eventually(async () => (await failureTypeOf(callFromWorkflow(taskQueue, call))) === WebServiceCallFailure.ServerNotAuthorized, {
         what: 'calls refused after the edit',
         timeoutMs: 10_000,
       });
-      assert.equal(await failureType(callFromWorkflow(taskQueue, call)), WebServiceCallFailure.ServerNotAuthorized);
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, call)), WebServiceCallFailure.ServerNotAuthorized);
 
       const authorized = await authorizeServer(bed.client, config.name);
       assert.equal(authorized.status, 'OK', 'the kept secret no longer works');

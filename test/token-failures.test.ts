@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from '../src';
+import { createServer, showServer, WebServiceCallFailure } from '../src';
+import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
+import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
 import { startHangingEndpoint, startRecordingProxy, startRefusingEndpoint, startStatusEndpoint } from './support/token-endpoints';
 import { testBed } from './support/test-bed';
 
@@ -88,6 +90,32 @@ describe('a server that cannot get a token is disabled', () => {
       });
     } finally {
       await endpoint.close();
+    }
+  });
+
+  it('a refresh after an API rejected the token, with the token endpoint down: maxRetryAttempts requests, then Error, and the call fails as disabled', async () => {
+    const bed = testBed();
+    const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: tokenEndpoint.url, maxRetryAttempts: 2, maxWait: 'PT20S' });
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+        const call = { server: config.name, url: `${bed.api.url}/whoami` };
+        assert.equal((await callFromWorkflow(taskQueue, call)).status, 200);
+        const token = bed.api.calls.at(-1)?.tokenSha256;
+        assert.ok(token);
+
+        bed.api.rejectToken(token);
+        tokenEndpoint.break();
+        assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, call)), WebServiceCallFailure.ServerDisabled);
+        assert.equal(tokenEndpoint.requests.length, 1 + 2, 'token requests: the first, then the budget of the refresh');
+        const view = await showServer(bed.client, config.name);
+        assert.equal(view.status, 'Error');
+        assert.equal(view.disabledReason?.httpStatus, 503);
+        assert.equal(view.disabledReason?.attempts, 2);
+      });
+    } finally {
+      await tokenEndpoint.close();
     }
   });
 });

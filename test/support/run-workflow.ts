@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { WebServiceCallInput, WebServiceCallResult } from '../../src';
 import type { callOnce } from '../workflows';
 import { testBed } from './test-bed';
@@ -11,4 +12,15 @@ export function callFromWorkflow(taskQueue: string, input: WebServiceCallInput):
     args: [input],
     workflowExecutionTimeout: '2 minutes',
   });
+}
+
+/** The failure type a call ended with (OAuthServerDisabled, …), or undefined when it succeeded. */
+export async function failureTypeOf(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) return (error.cause?.cause as { type?: string } | undefined)?.type;
+    throw error;
+  }
+  return undefined;
 }
