@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer, showServer, WebServiceCallFailure } from '../src';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
-import { startHangingEndpoint, startRecordingProxy, startRefusingEndpoint, startStatusEndpoint } from './support/token-endpoints';
+import { startHangingEndpoint, startRecordingProxy, startResettingEndpoint, startStatusEndpoint } from './support/token-endpoints';
 import { testBed } from './support/test-bed';
+
+/** A loopback origin whose port was just free and is closed again: connecting to it is refused. */
+async function closedPortOrigin(): Promise<string> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 describe('a server that cannot get a token is disabled', () => {
   it('wrong secret: Error after exactly one attempt, the reason names invalid_client and the HTTP status, and holds no secret', async () => {
@@ -48,7 +58,7 @@ describe('a server that cannot get a token is disabled', () => {
   });
 
   const unreachable = [
-    { what: 'refusing connections', start: startRefusingEndpoint, code: 'connection_failed', status: undefined },
+    { what: 'resetting connections', start: startResettingEndpoint, code: 'connection_failed', status: undefined },
     { what: 'answering 503', start: () => startStatusEndpoint(503), code: 'unexpected_status', status: 503 },
   ];
   for (const { what, start, code, status } of unreachable) {
@@ -70,6 +80,18 @@ describe('a server that cannot get a token is disabled', () => {
       }
     });
   }
+
+  it('token endpoint on a port nobody listens on: connection refused maxRetryAttempts times, then Error', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: `${await closedPortOrigin()}/token`, maxRetryAttempts: 3, maxWait: 'PT30S' });
+      const view = await createServer(bed.client, config, { taskQueue });
+      assert.equal(view.status, 'Error');
+      assert.equal(view.disabledReason?.code, 'connection_failed');
+      assert.equal(view.disabledReason?.httpStatus, undefined);
+      assert.equal(view.disabledReason?.attempts, 3);
+    });
+  });
 
   it('token endpoint slower than maxWait: Error within maxWait plus a small margin', async () => {
     const bed = testBed();

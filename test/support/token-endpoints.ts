@@ -54,9 +54,6 @@ export function startResettingEndpoint(): Promise<TokenEndpoint> {
   });
 }
 
-/** The name the failure tests use: a reset is how a refused connection is made countable. */
-export const startRefusingEndpoint = startResettingEndpoint;
-
 /** Answers every request with `status`, e.g. 503, and an optional body and headers. */
 export function startStatusEndpoint(status: number, options: { body?: string; headers?: Record<string, string> } = {}): Promise<TokenEndpoint> {
   return startScriptedEndpoint(() => ({ status, headers: options.headers, body: options.body }));
