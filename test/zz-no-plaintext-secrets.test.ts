@@ -8,11 +8,13 @@ import { collectRawHistories, leaksOf } from './support/leak-scan';
 import { codecKeys, testBed } from './support/test-bed';
 
 describe('no secret or token in plaintext anywhere', () => {
-  it('every history of the run, fetched raw, the Temporal servers\' logs and every captured log line hold none of the secrets, keys and tokens used; with the codec they decode', async function () {
+  it('every history of the run, fetched raw, the Temporal servers\' logs and every captured log line hold none of the secrets, keys, client assertions and tokens used; with the codec they decode', async function () {
     this.timeout(300_000);
     const bed = testBed();
-    const needles = [...bed.secretsUsed(), ...bed.authorizationServer.issuedAccessTokens()];
-    assert.ok(bed.authorizationServer.issuedAccessTokens().length > 0, 'no token was issued: this scan would mean nothing');
+    const { authorizationServer } = bed;
+    const needles = [...bed.secretsUsed(), ...authorizationServer.issuedAccessTokens(), ...authorizationServer.receivedClientAssertions()];
+    assert.ok(authorizationServer.issuedAccessTokens().length > 0, 'no token was issued: this scan would mean nothing');
+    assert.ok(authorizationServer.receivedClientAssertions().length > 0, 'no client assertion was sent: the JWT methods went unscanned');
 
     const payloads = await collectRawHistories(bed.rawClient, 'suite');
     const encrypted = payloads.filter((payload) => Buffer.from(payload.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);

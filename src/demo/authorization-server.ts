@@ -37,6 +37,8 @@ export interface AuthorizationServer {
    * histories for them; nothing prints them.
    */
   issuedAccessTokens(): readonly string[];
+  /** The client assertions (client_secret_jwt, private_key_jwt) received so far, likewise kept for searches only. */
+  receivedClientAssertions(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     introspectionEndpoint: `${issuer}/token/introspection`,
     registerClient,
     issuedAccessTokens: () => store.issuedAccessTokens,
+    receivedClientAssertions: () => store.receivedClientAssertions,
     async setClientSecret(clientId, secret) {
       const current = store.get(clientKey(clientId)) as ClientMetadata | undefined;
       if (!current) throw new Error(`no client ${clientId}`);
@@ -135,10 +138,13 @@ async function createProvider(issuer: string, store: ExpiringStore, knownScopes:
 
   // oidc-provider refuses a scope outside the client's `scope` only when the server knows that
   // scope (its `scopes` setting), and silently drops unknown ones from the token. The seed refuses
-  // every scope the client is not allowed, so the grant is wrapped with a strict check.
+  // every scope the client is not allowed, so the grant is wrapped with a strict check. The wrapper
+  // also keeps the client assertion of each authenticated request, for searches only.
   class StrictScopeProvider extends Provider {
     override registerGrantType(name: string, handler: GrantHandler, ...rest: unknown[]): void {
       const strict: GrantHandler = async (ctx) => {
+        const assertion = ctx.oidc.params.client_assertion;
+        if (typeof assertion === 'string') store.remember(store.receivedClientAssertions, assertion);
         const allowed = new Set(splitScope(ctx.oidc.client?.scope));
         const refused = splitScope(ctx.oidc.params.scope).find((scope) => !allowed.has(scope));
         if (refused !== undefined) throw new errors.InvalidScope('requested scope is not allowed', refused);
@@ -241,6 +247,7 @@ class ExpiringStore {
   private readonly entries = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
   /** Opaque client-credentials tokens are their own storage id. */
   readonly issuedAccessTokens: string[] = [];
+  readonly receivedClientAssertions: string[] = [];
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
   get(key: string): AdapterPayload | undefined {
@@ -258,6 +265,12 @@ class ExpiringStore {
     this.entries.set(key, { payload: structuredClone(payload) as AdapterPayload, expiresAt });
   }
 
+  /** Keeps the most recent MAX_REMEMBERED_TOKENS values of a list. */
+  remember(list: string[], value: string): void {
+    list.push(value);
+    if (list.length > MAX_REMEMBERED_TOKENS) list.shift();
+  }
+
   stopSweeping(): void {
     clearInterval(this.sweeper);
   }
@@ -273,10 +286,7 @@ class ExpiringStore {
     // oidc-provider awaits every call; this storage answers at once.
     return {
       upsert: (id, payload, expiresIn) => {
-        if (model === 'ClientCredentials') {
-          this.issuedAccessTokens.push(id);
-          if (this.issuedAccessTokens.length > MAX_REMEMBERED_TOKENS) this.issuedAccessTokens.shift();
-        }
+        if (model === 'ClientCredentials') this.remember(this.issuedAccessTokens, id);
         return Promise.resolve(this.set(key(id), payload, expiresIn));
       },
       find: (id) => Promise.resolve(structuredClone(this.get(key(id)))),
@@ -336,7 +346,7 @@ interface OidcClient {
 }
 
 interface GrantContext {
-  oidc: { client?: OidcClient; params: { scope?: string } };
+  oidc: { client?: OidcClient; params: { scope?: string; client_assertion?: unknown } };
 }
 
 type GrantHandler = (ctx: GrantContext) => Promise<void>;

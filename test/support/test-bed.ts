@@ -65,6 +65,8 @@ export interface TestBed {
   startResourceApi(options: { recordCount: number }): Promise<ResourceApi>;
   /** Registers a client of its own for a test that changes it (secret rotation, short token lifetime). */
   registerClient(registration: Omit<ClientRegistration, 'clientId'> & { clientId?: string }): Promise<TestClient>;
+  /** Adds a value the final scan must not find anywhere, such as a client assertion seen on the wire. */
+  rememberSecret(value: string): void;
   /** Gives a registered client a new secret at the authorization server, and returns it. */
   rotateClientSecret(clientId: string): Promise<string>;
   /** A configuration for `method` against the real authorization server, allowed to call the resource API. */
@@ -135,6 +137,9 @@ export async function startTestBed(): Promise<TestBed> {
         clientSecret: resourceApiSecret,
         recordCount,
       }),
+    rememberSecret(value) {
+      secrets.add(value);
+    },
     async rotateClientSecret(clientId) {
       const secret = generateClientSecret();
       secrets.add(secret);
