@@ -18,7 +18,9 @@ export interface HttpExchange {
 /** One HTTP exchange with explicit limits; redirects are never followed here (the caller decides). */
 export async function exchange(call: HttpExchange): Promise<WebServiceCallResult> {
   const { body, contentType } = encodeBody(call.body);
-  const headers = { ...(contentType ? { 'content-type': contentType } : {}), ...call.headers };
+  // Header names are case-insensitive: the caller's Content-Type, however spelt, replaces the body's default.
+  const callerSetsType = Object.keys(call.headers).some((name) => name.toLowerCase() === 'content-type');
+  const headers = { ...(contentType && !callerSetsType ? { 'content-type': contentType } : {}), ...call.headers };
   let response: Dispatcher.ResponseData;
   try {
     response = await request(call.url, {
@@ -33,7 +35,9 @@ export async function exchange(call: HttpExchange): Promise<WebServiceCallResult
   } catch (error) {
     throw transportFailure(call.url, error);
   }
-  const bytes = await readBounded(response, call.maxResponseBytes, call.url).catch((error: unknown) => {
+  // A HEAD response announces the size of a body it does not carry.
+  const maxResponseBytes = call.method === 'HEAD' ? Infinity : call.maxResponseBytes;
+  const bytes = await readBounded(response, maxResponseBytes, call.url).catch((error: unknown) => {
     throw error instanceof ApplicationFailure ? error : transportFailure(call.url, error);
   });
   return { status: response.statusCode, headers: flattenHeaders(response.headers), ...decodeBody(bytes, response.headers['content-type']) };
@@ -49,9 +53,10 @@ function encodeBody(body: HttpExchange['body']): { body?: string | Buffer; conte
 
 async function readBounded(response: Dispatcher.ResponseData, maxBytes: number, url: URL): Promise<Buffer> {
   const tooLarge = () =>
-    nonRetryable(WebServiceCallFailure.ResponseTooLarge, `the response from ${url.origin} is larger than the limit of ${maxBytes} bytes`);
+    nonRetryable(WebServiceCallFailure.ResponseTooLarge, `the response from ${url.origin} is larger than the limit of ${maxBytes} bytes (maxResponseBytes)`);
   if (Number(response.headers['content-length'] ?? 0) > maxBytes) {
-    response.body.destroy();
+    // Destroying an unread body makes it emit an abort error; without a listener that error would end the process.
+    response.body.on('error', () => undefined).destroy();
     throw tooLarge();
   }
   const chunks: Buffer[] = [];

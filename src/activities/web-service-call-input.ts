@@ -5,6 +5,10 @@ import type { WebServiceCallInput } from './web-service-call-types';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
+/** RFC 9110 §5.1 and §5.5: what a header line can carry; anything else would be refused by the HTTP client, or worse, split the request. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const inputSchema = z
@@ -16,7 +20,10 @@ const inputSchema = z
       .refine((url) => URL.canParse(url) && ['http:', 'https:'].includes(new URL(url).protocol), { error: 'url must be an absolute http(s) URL' })
       .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), { error: 'url must not carry credentials' }),
     headers: z
-      .record(z.string(), z.string({ error: 'headers values must be text' }))
+      .record(
+        z.string().regex(HEADER_NAME, { error: 'headers names must be HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)' }),
+        z.string({ error: 'headers values must be text' }).regex(HEADER_VALUE, { error: 'headers values must not contain line breaks or control characters' }),
+      )
       .refine((headers) => !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'), {
         error: 'headers must not set Authorization: the OAuth server provides it',
       })
