@@ -9,7 +9,7 @@ import { importSink } from './support/import-sink';
 import { testBed } from './support/test-bed';
 
 describe('import sources pause while their server is disabled and resume when it is re-authorized', () => {
-  it('500 records: the token endpoint breaks mid-import, the import pauses, and after re-authorization it finishes with every record exactly once', async function () {
+  it('500 records over two disable cycles (one cutting a page): the import pauses, shows why, and after each re-authorization resumes to finish with every record exactly once', async function () {
     this.timeout(120_000);
     const bed = testBed();
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
@@ -33,26 +33,45 @@ describe('import sources pause while their server is disabled and resume when it
             what: '100 records imported',
           });
 
+          const pausedImport = async () => {
+            const paused = await eventually(
+              async () => {
+                const progress = await importer.query(importProgressQuery);
+                return progress.state === 'paused' ? progress : undefined;
+              },
+              { what: 'the import paused', timeoutMs: 10_000 },
+            );
+            assert.equal(paused.serverStatus, 'Error');
+            assert.ok(paused.imported < 500, 'the import finished before the disable');
+            // A paused import must stay still: watch it over a few status re-reads of the workers.
+            const deadline = Date.now() + 2_500;
+            while (Date.now() < deadline) {
+              assert.equal((await importer.query(importProgressQuery)).imported, paused.imported, 'the import kept going while disabled');
+              await new Promise((resolve) => setTimeout(resolve, 250));
+            }
+            return paused;
+          };
+          const reauthorize = async () => {
+            tokenEndpoint.repair();
+            assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+          };
+
+          // First cycle: an admin's authorization fails, between pages.
           tokenEndpoint.break();
           assert.equal((await authorizeServer(bed.client, config.name)).status, 'Error');
-          const paused = await eventually(
-            async () => {
-              const progress = await importer.query(importProgressQuery);
-              return progress.state === 'paused' ? progress : undefined;
-            },
-            { what: 'the import paused', timeoutMs: 10_000 },
-          );
-          assert.equal(paused.serverStatus, 'Error');
-          assert.ok(paused.imported < 500, 'the import finished before the disable');
-          // A paused import must stay still: watch it over a few status re-reads of the workers.
-          const deadline = Date.now() + 2_500;
-          while (Date.now() < deadline) {
-            assert.equal((await importer.query(importProgressQuery)).imported, paused.imported, 'the import kept going while disabled');
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
+          await pausedImport();
+          await reauthorize();
 
-          tokenEndpoint.repair();
-          assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+          // Second cycle: in the middle of a page, the API rejects the token and its refresh fails: that page is cut and redone later.
+          await eventually(async () => ((await importer.query(importProgressQuery)).imported >= 300 ? true : undefined), { what: '300 records imported' });
+          tokenEndpoint.break();
+          const current = source.calls.at(-1)?.tokenSha256;
+          assert.ok(current);
+          source.rejectToken(current);
+          const cut = await pausedImport();
+          assert.match(cut.lastError ?? '', /disabled/, 'the progress does not say why the page failed');
+          await reauthorize();
+
           const done = await importer.result();
           assert.equal(done.state, 'completed');
           assert.equal(done.imported, 500);
