@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer as listen, type Server } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { createServer } from '../src';
+import { connectionCounter } from './support/connection-counter';
 import { callFromWorkflow } from './support/run-workflow';
 import { startScriptedEndpoint, type RecordedRequest, type ScriptedResponse, type TokenEndpoint } from './support/token-endpoints';
 import { testBed } from './support/test-bed';
-
-/** A TCP listener that only counts connections: any byte of a request sent to it would be a leak. */
-async function connectionCounter(): Promise<{ origin: string; connections: () => number; close: () => Promise<void> }> {
-  let connections = 0;
-  const server: Server = listen((socket) => {
-    connections += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return {
-    origin: `http://127.0.0.1:${address.port}`,
-    connections: () => connections,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A web service on its own origin that answers as `route` says, recording every request. */
 async function startApi(route: (request: RecordedRequest, origin: string) => ScriptedResponse): Promise<TokenEndpoint & { origin: string }> {
