@@ -15,7 +15,7 @@ import {
   WebServiceCallFailure,
 } from '../src';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
-import { eventually } from './support/eventually';
+import { eventually, within } from './support/eventually';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
 import { testBed } from './support/test-bed';
 
@@ -202,6 +202,39 @@ describe('the OAuth server lifecycle', () => {
       await live!.result();
       await eventually(async () => ((await listDependents(bed.client, config.name)).length === 0 ? true : undefined), { what: 'the last dependent unregistered' });
       await deleteServer(bed.client, config.name);
+      await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
+    });
+  });
+
+  it('authorize requests racing a forced delete are each answered, and the delete completes', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic');
+      await createServer(bed.client, config, { taskQueue });
+      // Many dependents make the delete's fan-out last several workflow tasks: the window to race.
+      const probes = await Promise.all(Array.from({ length: 40 }, () => startProbe(bed.client, taskQueue, config.name)));
+      await eventually(async () => ((await listDependents(bed.client, config.name)).length === probes.length ? true : undefined), {
+        what: 'every probe registered',
+      });
+
+      const deletion = deleteServer(bed.client, config.name, { force: true });
+      let deletionSettled = false;
+      void deletion.finally(() => (deletionSettled = true)).catch(() => undefined);
+      // A few lanes of authorize requests, one after another each, well inside the server's limit
+      // of updates in flight, so that the delete is never crowded out.
+      const outcomes: unknown[] = [];
+      const lane = async () => {
+        while (!deletionSettled) {
+          outcomes.push(await within(authorizeServer(bed.client, config.name).then(() => 'OK', (error: unknown) => error), 20_000, 'an answer to an authorize'));
+        }
+      };
+      await Promise.all([lane(), lane(), lane(), within(deletion, 20_000, 'the forced delete')]);
+      for (const outcome of outcomes) {
+        if (outcome === 'OK') continue;
+        assert.ok(outcome instanceof ServerChangeRejectedError || outcome instanceof ServerNotFoundError, `unexpected answer ${String(outcome)}`);
+      }
+      assert.deepEqual(new Set(await Promise.all(probes.map((probe) => probe.result()))), new Set(['Deleted']));
       await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
     });
   });

@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parseOAuthServerConfig } from '../oauth/config';
 import {
@@ -48,16 +48,28 @@ export async function createServer(client: Client, input: unknown, { taskQueue }
   }
 }
 
+/** gRPC's FAILED_PRECONDITION: how the server answers an update that met the workflow's final task. */
+const GRPC_FAILED_PRECONDITION = 9;
+/** Asked again, a server that has just closed answers NOT_FOUND; one that is still running takes the request. */
+const ATTEMPTS_AROUND_CLOSING_WORKFLOW = 3;
+
+function metClosingWorkflow(error: unknown): boolean {
+  return error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === GRPC_FAILED_PRECONDITION;
+}
+
 /** Runs one request against a server's workflow, turning Temporal's errors into the admin API's own. */
 async function onServer<T>(name: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new ServerNotFoundError(name);
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      throw new ServerChangeRejectedError(name, error.cause.type ?? 'Error', error.cause.message);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new ServerNotFoundError(name);
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        throw new ServerChangeRejectedError(name, error.cause.type ?? 'Error', error.cause.message);
+      }
+      if (metClosingWorkflow(error) && attempt < ATTEMPTS_AROUND_CLOSING_WORKFLOW) continue;
+      throw error;
     }
-    throw error;
   }
 }
 

@@ -118,6 +118,12 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
         : `OAuth server ${config.name} is not authorized: an admin must authorize it`,
       state.status === 'Error' ? 'OAuthServerDisabled' : 'OAuthServerNotAuthorized',
     );
+  const deletedFailure = () => wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, 'OAuthServerDeleted');
+  /** A deleted server fetches no more tokens, so a request waiting for one must not wait for ever. */
+  const settledOrDeleted = async () => {
+    await wf.condition(() => settled() || deleted);
+    if (deleted) throw deletedFailure();
+  };
   const changedConfig = (changes: ServerChanges): OAuthServerConfig => {
     if (changes.name !== undefined && normaliseServerName(changes.name) !== normaliseServerName(config.name)) {
       throw new TypeError('name: an OAuth server cannot be renamed; create a new one and delete this one');
@@ -132,22 +138,31 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     freshTokenUpdate,
     async ({ rejectedSerial }) => {
       if (rejectedSerial !== undefined && state.status === 'OK' && state.token?.serial === rejectedSerial) requestAcquisition();
-      await wf.condition(settled);
+      await settledOrDeleted();
       return grant();
     },
     {
       validator: (request) => {
         const serial: unknown = (request as { rejectedSerial?: unknown } | undefined)?.rejectedSerial;
         if (serial !== undefined && !Number.isSafeInteger(serial)) throw new TypeError('rejectedSerial must be an integer');
+        if (deleted) throw deletedFailure();
         if (state.status !== 'OK' && settled()) throw refusal();
       },
     },
   );
-  wf.setHandler(authorizeUpdate, async () => {
-    requestAcquisition();
-    await wf.condition(settled);
-    return view();
-  });
+  wf.setHandler(
+    authorizeUpdate,
+    async () => {
+      requestAcquisition();
+      await settledOrDeleted();
+      return view();
+    },
+    {
+      validator: () => {
+        if (deleted) throw deletedFailure();
+      },
+    },
+  );
   wf.setHandler(
     editUpdate,
     async (changes) => {
@@ -163,7 +178,12 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       await tellDependents();
       return view();
     },
-    { validator: (changes: ServerChanges) => void changedConfig(changes) },
+    {
+      validator: (changes: ServerChanges) => {
+        if (deleted) throw deletedFailure();
+        changedConfig(changes);
+      },
+    },
   );
   wf.setHandler(
     registerDependentsUpdate,
@@ -182,7 +202,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
         ) {
           throw new TypeError(`workflowIds must hold 1 to ${MAX_DEPENDENTS_PER_REGISTRATION} non-empty strings`);
         }
-        if (deleted) throw wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, 'OAuthServerDeleted');
+        if (deleted) throw deletedFailure();
       },
     },
   );
@@ -251,8 +271,10 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     if (deleted) break;
     if (state.acquisitionPending) await acquire();
     if (wf.workflowInfo().continueAsNewSuggested) {
-      await wf.condition(wf.allHandlersFinished);
+      // A handler may be waiting for a token that only this loop can fetch: go and fetch it first.
+      await wf.condition(() => wf.allHandlersFinished() || state.acquisitionPending || deleted);
       if (deleted) break;
+      if (state.acquisitionPending) continue;
       await wf.continueAsNew<typeof oauthServerWorkflow>({ config, state: { ...state, dependents: dependents.list() } });
     }
   }
