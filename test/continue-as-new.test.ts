@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { authorizeServer, createServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
+import { authorizeServer, createServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
 import type { ResourceApi } from '../src/demo/resource-api';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type dependentProbe } from './workflows';
-import { eventually } from './support/eventually';
+import { eventually, within } from './support/eventually';
 import { importSink } from './support/import-sink';
 import { API_SCOPES, testBed } from './support/test-bed';
 import { testLogger } from './support/captured-logs';
@@ -100,6 +100,40 @@ describe('continue-as-new keeps everything', () => {
         await Promise.all(probes.slice(1).map((probe) => probe.signal(finishSignal)));
       },
       { activities: sink.activities, temporal: env },
+    );
+  });
+
+  it('an authorize that arrives while continue-as-new waits for an edit to tell its dependents still gets its token', async function () {
+    this.timeout(180_000);
+    const bed = testBed();
+    const env = temporal!;
+    const client = bed.clientFor(env);
+    await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic');
+        assert.equal((await createServer(client, config, { taskQueue })).status, 'OK');
+        // Enough dependents that telling them of an edit spans several workflow tasks, and that
+        // Temporal suggests continue-as-new while the edit's handler is still running.
+        const probes = await Promise.all(
+          Array.from({ length: 60 }, () =>
+            client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
+          ),
+        );
+        await eventually(async () => ((await listDependents(client, config.name)).length === probes.length ? true : undefined), {
+          what: 'every probe registered',
+        });
+        for (const delayMs of [0, 5, 10, 20, 40, 80, 160]) {
+          const edit = editServer(client, config.name, { scope: config.scope });
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          const [edited, authorized] = await within(Promise.all([edit, authorizeServer(client, config.name)]), 30_000, `an edit and an authorize ${delayMs} ms apart`);
+          assert.equal(edited.config.scope, config.scope);
+          assert.ok(['OK', 'NotAuthorized'].includes(authorized.status));
+          assert.equal((await authorizeServer(client, config.name)).status, 'OK');
+        }
+        assert.ok((await runCount(client, `oauth-server:${config.name.toLowerCase()}`)) > 2, 'the server never continued as new');
+        await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
+      },
+      { temporal: env },
     );
   });
 });

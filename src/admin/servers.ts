@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parseOAuthServerConfig } from '../oauth/config';
@@ -48,13 +49,12 @@ export async function createServer(client: Client, input: unknown, { taskQueue }
   }
 }
 
-/** gRPC's FAILED_PRECONDITION: how the server answers an update that met the workflow's final task. */
-const GRPC_FAILED_PRECONDITION = 9;
 /** Asked again, a server that has just closed answers NOT_FOUND; one that is still running takes the request. */
 const ATTEMPTS_AROUND_CLOSING_WORKFLOW = 3;
 
+/** How the server answers an update that met the workflow's final task. */
 function metClosingWorkflow(error: unknown): boolean {
-  return error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === GRPC_FAILED_PRECONDITION;
+  return error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === status.FAILED_PRECONDITION;
 }
 
 /** Runs one request against a server's workflow, turning Temporal's errors into the admin API's own. */
