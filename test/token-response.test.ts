@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseOAuthServerConfig, TokenRequestError } from '../src';
+import { generateKeyPairSync } from 'node:crypto';
+import { AUTH_METHODS, parseOAuthServerConfig, TokenRequestError } from '../src';
 import { DEFAULT_EXPIRES_IN_SECONDS, requestToken } from '../src/oauth/token-request';
 import { startScriptedEndpoint, type ScriptedResponse } from './support/token-endpoints';
 
@@ -60,6 +61,8 @@ describe('the token response is checked', () => {
     ['a token_type other than bearer', json({ access_token: TOKEN, token_type: 'mac', expires_in: 60 })],
     ['a negative expires_in', json({ access_token: TOKEN, token_type: 'bearer', expires_in: -5 })],
     ['a non-numeric expires_in', json({ access_token: TOKEN, token_type: 'bearer', expires_in: 'soon' })],
+    ['an expires_in string with trailing garbage', json({ access_token: TOKEN, token_type: 'bearer', expires_in: '120abc' })],
+    ['a zero expires_in', json({ access_token: TOKEN, token_type: 'bearer', expires_in: 0 })],
   ];
   for (const [what, response] of malformed) {
     it(`refuses ${what} as a non-retryable invalid_token_response`, async () => {
@@ -96,4 +99,47 @@ describe('the token response is checked', () => {
     const error = await failure(json({ error: 'invalid_request', error_description: `bad secret ${SECRET}` }, 400));
     assert.match(error.description ?? '', /\[REDACTED\]/);
   });
+});
+
+describe('client credentials a token endpoint echoes back', () => {
+  const privateKey = JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }));
+  for (const authMethod of AUTH_METHODS) {
+    it(`${authMethod}: the Basic header, secret or client assertion quoted in an error are redacted from it`, async () => {
+      const secret = authMethod === 'private_key_jwt' ? privateKey : SECRET;
+      // Echoes the whole credential, then each part of it, the way a verbose server might complain.
+      const endpoint = await startScriptedEndpoint((request, body) => {
+        const form = new URLSearchParams(body);
+        const authorization = request.headers.authorization ?? '';
+        const assertion = form.get('client_assertion') ?? '';
+        const quoted = [authorization, authorization.split(' ')[1] ?? '', form.get('client_secret') ?? '', assertion, ...assertion.split('.').slice(1)];
+        return json({ error: 'invalid_client', error_description: `rejected ${quoted.filter((part) => part !== '').join(' | ')}` }, 400);
+      });
+      try {
+        const config = parseOAuthServerConfig({
+          name: 'echoing',
+          authMethod,
+          clientId: 'client',
+          clientSecret: { source: 'local', value: secret },
+          accessTokenUrl: endpoint.url,
+        });
+        const error = await requestToken(config, { secret, timeoutMs: 5_000 }).then(
+          () => assert.fail('the echo was taken for a token'),
+          (thrown: unknown) => thrown,
+        );
+        assert.ok(error instanceof TokenRequestError);
+        assert.equal(error.code, 'invalid_client');
+        const [request] = endpoint.requests;
+        assert.ok(request);
+        const form = new URLSearchParams(request.body);
+        const sent = [request.headers.authorization?.split(' ')[1], form.get('client_secret'), form.get('client_assertion')?.split('.')[2], SECRET];
+        const told = JSON.stringify([error.message, error.toDetails()]);
+        assert.match(told, /\[REDACTED\]/);
+        for (const credential of sent) {
+          if (credential) assert.ok(!told.includes(credential), `the error repeats what the client sent as ${authMethod} credentials`);
+        }
+      } finally {
+        await endpoint.close();
+      }
+    });
+  }
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ClientSecret } from './config';
 import { TokenRequestError } from './errors';
+import { redact } from './redact';
 
 /**
  * A store that client secrets can be kept in instead of the configuration: `env:NAME`,
@@ -8,7 +9,10 @@ import { TokenRequestError } from './errors';
  */
 export interface SecretProvider {
   readonly scheme: string;
-  /** Returns the secret named by the part of the reference after `scheme:`. */
+  /**
+   * Returns the secret named by the part of the reference after `scheme:`. The message of an error it
+   * throws reaches the server's disabled reason, so it must say what failed without quoting a value.
+   */
   resolve(reference: string): Promise<string>;
 }
 
@@ -85,8 +89,8 @@ export class SecretResolver {
         kind: 'credential',
         code: 'secret_unavailable',
         retryable: false,
-        // Provider messages name the reference, which is not secret; the value never reaches here.
-        description: `could not read client secret ${ref}: ${error instanceof Error ? error.message : String(error)}`,
+        // Provider messages name the reference, which is not secret; a store's answer can be long.
+        description: `could not read client secret ${ref}: ${redact(error instanceof Error ? error.message : String(error), [])}`,
       });
     }
   }

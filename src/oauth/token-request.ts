@@ -54,6 +54,9 @@ export async function requestToken(config: OAuthServerConfig, options: TokenRequ
   // discovery the token endpoint URL, without any query, is that identifier (RFC 7523 §3).
   const server: oauth.AuthorizationServer = { issuer: `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href };
   const client: oauth.Client = { client_id: config.clientId };
+  const sentCredentials: string[] = [];
+  let declaredExpiresIn: unknown;
+  const fetchBounded = boundedFetch(MAX_TOKEN_RESPONSE_BYTES);
   try {
     const response = await oauth.clientCredentialsGrantRequest(
       server,
@@ -62,18 +65,55 @@ export async function requestToken(config: OAuthServerConfig, options: TokenRequ
       tokenRequestParameters(config),
       {
         signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]),
-        [oauth.customFetch]: boundedFetch(MAX_TOKEN_RESPONSE_BYTES),
+        [oauth.customFetch]: async (url, init) => {
+          sentCredentials.push(...credentialsIn(init));
+          const response = await fetchBounded(url, init);
+          declaredExpiresIn = await expiresInAsSent(response.clone());
+          return response;
+        },
         [oauth.allowInsecureRequests]: endpoint.protocol === 'http:' && isLoopbackHost(endpoint.hostname),
       },
     );
     const body = await oauth.processClientCredentialsResponse(server, client, response);
-    return accessTokenFrom(body);
+    return accessTokenFrom(body, declaredExpiresIn);
   } catch (error) {
-    throw classifyTokenError(error, [options.secret]);
+    throw classifyTokenError(error, [options.secret, ...sentCredentials]);
   }
 }
 
-function accessTokenFrom(body: oauth.TokenEndpointResponse): AccessToken {
+/**
+ * What the request carried that proves the client's identity, in the form the library derived it:
+ * the Basic header value and the signed client assertion. A server that echoes one back in its
+ * error would otherwise pass it on into a disabled reason or a log line.
+ */
+function credentialsIn(init: RequestInit): string[] {
+  const credentials: string[] = [];
+  const authorization = new Headers(init.headers).get('authorization');
+  if (authorization) credentials.push(authorization, authorization.replace(/^\S+\s+/, ''));
+  if (init.body instanceof URLSearchParams) {
+    const secret = init.body.get('client_secret');
+    if (secret) credentials.push(secret);
+    const assertion = init.body.get('client_assertion');
+    // An echo may quote only part of the assertion: its payload and its signature count on their own.
+    if (assertion) credentials.push(assertion, ...assertion.split('.').slice(1));
+  }
+  return credentials;
+}
+
+/** The library reads a string `expires_in` with parseFloat, which would take "120abc" for 120: keep what the server sent. */
+async function expiresInAsSent(response: Response): Promise<unknown> {
+  try {
+    const body: unknown = await response.json();
+    return typeof body === 'object' && body !== null ? (body as { expires_in?: unknown }).expires_in : undefined;
+  } catch {
+    // Not JSON: the library reports that itself.
+    return undefined;
+  }
+}
+
+const NUMERIC_STRING = /^\s*\d+(\.\d+)?\s*$/;
+
+function accessTokenFrom(body: oauth.TokenEndpointResponse, declaredExpiresIn: unknown): AccessToken {
   if (body.token_type !== 'bearer') {
     throw new TokenRequestError({
       kind: 'response',
@@ -85,7 +125,8 @@ function accessTokenFrom(body: oauth.TokenEndpointResponse): AccessToken {
   if (body.access_token === '') {
     throw new TokenRequestError({ kind: 'response', code: 'invalid_token_response', retryable: false, description: 'access_token is empty' });
   }
-  if (body.expires_in !== undefined && !(body.expires_in > 0)) {
+  const notNumeric = typeof declaredExpiresIn === 'string' && !NUMERIC_STRING.test(declaredExpiresIn);
+  if (body.expires_in !== undefined && (notNumeric || !(body.expires_in > 0))) {
     throw new TokenRequestError({
       kind: 'response',
       code: 'invalid_token_response',
