@@ -1,6 +1,6 @@
-import { DefaultFailureConverter, type DataConverter } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
-import type { ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
+import type { BundleOptions, ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
 import { createOAuthActivities, type OAuthActivitiesOptions } from '../activities';
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
@@ -18,13 +18,15 @@ export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
   codecKeys?: CodecKeyRing | false;
 }
 
+/** A user's own failure converter is kept: it then decides whether failure messages are encoded. */
+const ENCODING_FAILURE_CONVERTER_PATH = require.resolve('../codec/failure-converter');
+
 function encryptingConverter(keys: CodecKeyRing): (existing: DataConverter | undefined) => DataConverter {
   return (existing) => ({
     ...existing,
     // Last, so that encryption wraps whatever the user's own codecs produce.
     payloadCodecs: [...(existing?.payloadCodecs ?? []), new EncryptionCodec(keys)],
-    // Failure messages and stack traces can quote inputs; encoded, they go through the codec too.
-    failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
+    failureConverterPath: existing?.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH,
   });
 }
 
@@ -52,6 +54,7 @@ function codecKeysFrom(option: TemporalOAuthPluginOptions['codecKeys']): CodecKe
  */
 export class TemporalOAuthPlugin extends SimplePlugin {
   private readonly tokenRequestActivities: TokenRequestActivities;
+  private readonly encrypts: boolean;
 
   constructor(options: TemporalOAuthPluginOptions = {}) {
     const keys = codecKeysFrom(options.codecKeys);
@@ -63,6 +66,14 @@ export class TemporalOAuthPlugin extends SimplePlugin {
       dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
     this.tokenRequestActivities = { acquireOAuthToken };
+    this.encrypts = keys !== false;
+  }
+
+  /** A prebuilt bundle holds the workflows' failure converter: the one that encodes failure messages, unless the user brings one. */
+  override configureBundler(options: BundleOptions): BundleOptions {
+    const configured = super.configureBundler(options);
+    if (!this.encrypts) return configured;
+    return { ...configured, failureConverterPath: configured.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH };
   }
 
   /** Every worker of the plugin also serves the token requests of the server workflows on its task queue. */

@@ -32,34 +32,78 @@ function payloadsIn(node: unknown, found: Payload[] = []): Payload[] {
   return found;
 }
 
-/** Keeps every history of the client's namespace, fetched without the codec; returns their payloads. */
-export async function collectRawHistories(rawClient: Client, label: string): Promise<Payload[]> {
+/** A failure as it is stored in history. */
+export type RawFailure = temporal.api.failure.v1.IFailure;
+
+function failuresIn(node: unknown, found: RawFailure[] = []): RawFailure[] {
+  if (Array.isArray(node)) {
+    for (const item of node) failuresIn(item, found);
+  } else if (node && typeof node === 'object' && !(node instanceof Uint8Array)) {
+    if ('stackTrace' in node && 'message' in node) found.push(node as RawFailure);
+    for (const value of Object.values(node)) failuresIn(value, found);
+  }
+  return found;
+}
+
+/** Keeps every history of the client's namespace, fetched without the codec; returns their payloads and failures. */
+export async function collectRawHistories(rawClient: Client, label: string): Promise<{ payloads: Payload[]; failures: RawFailure[] }> {
   const payloads: Payload[] = [];
+  const failures: RawFailure[] = [];
   for await (const execution of rawClient.workflow.list()) {
     const history = await rawClient.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     collected.push({ what: `${label} history ${execution.workflowId}`, content: Buffer.from(temporal.api.history.v1.History.encode(history).finish()) });
     payloadsIn(history.events, payloads);
+    failuresIn(history.events, failures);
   }
-  return payloads;
+  return { payloads, failures };
 }
 
-/** The forms a value could take in a history or a log line. */
+/**
+ * The stretch of base64 (or base64url) text that encodes `bytes` wherever they start inside a longer
+ * encoded blob: for each of the three alignments, the characters that depend on `bytes` alone.
+ */
+function base64Fragments(bytes: Buffer, encoding: 'base64' | 'base64url'): string[] {
+  const fragments: string[] = [];
+  for (let offset = 0; offset < 3; offset += 1) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString(encoding);
+    const first = Math.ceil((offset * 8) / 6);
+    const end = Math.floor(((offset + bytes.length) * 8) / 6);
+    fragments.push(encoded.slice(first, end));
+  }
+  return fragments;
+}
+
+/** The forms a value could take in a history or a log line: as is, URL-encoded, inside a JSON string, base64 of any alignment, hex. */
 function forms(value: string): Buffer[] {
-  return [Buffer.from(value), Buffer.from(Buffer.from(value).toString('base64'))];
+  const bytes = Buffer.from(value);
+  const texts = new Set([
+    value,
+    encodeURIComponent(value),
+    JSON.stringify(value).slice(1, -1),
+    ...base64Fragments(bytes, 'base64'),
+    ...base64Fragments(bytes, 'base64url'),
+    bytes.toString('hex'),
+  ]);
+  return [...texts].filter((text) => text.length >= 8).map((text) => Buffer.from(text));
 }
 
-/** What holds any of `needles`, named without the value; `scanned` says how much was read. */
-export function leaksOf(needles: string[]): { leaks: string[]; scanned: string[] } {
-  const haystacks = [
-    ...collected,
-    ...serverLogs.map(({ what, path }) => ({ what, content: readFileSync(path) })),
-    { what: 'the captured worker and client logs', content: Buffer.from(capturedLogs.join('\n')) },
-  ];
+/** Which of `haystacks` hold any of `needles`, named without the value. */
+export function leaksIn(haystacks: readonly { what: string; content: Buffer }[], needles: readonly string[]): string[] {
   const leaks: string[] = [];
   for (const needle of needles) {
     for (const form of forms(needle)) {
       for (const { what, content } of haystacks) if (content.includes(form)) leaks.push(`${what} holds a value of length ${needle.length}`);
     }
   }
-  return { leaks, scanned: haystacks.map(({ what, content }) => `${what} (${content.length} bytes)`) };
+  return leaks;
+}
+
+/** What of everything collected holds any of `needles`; `scanned` says how much was read. */
+export function leaksOf(needles: readonly string[]): { leaks: string[]; scanned: string[] } {
+  const haystacks = [
+    ...collected,
+    ...serverLogs.map(({ what, path }) => ({ what, content: readFileSync(path) })),
+    { what: 'the captured worker and client logs', content: Buffer.from(capturedLogs.join('\n')) },
+  ];
+  return { leaks: leaksIn(haystacks, needles), scanned: haystacks.map(({ what, content }) => `${what} (${content.length} bytes)`) };
 }

@@ -23,7 +23,10 @@ import { startTemporalEnvironment, type TemporalEnvironment } from '../../src/de
  * TEMPORAL_OAUTH_CODEC_KEY_FILE=CODEC_KEYS_FIXTURE.
  */
 export const CODEC_KEYS_FIXTURE = resolve(__dirname, '../../../test/fixtures/codec-keys.json');
-export const codecKeys: CodecKeyRing = parseCodecKeyRing(JSON.parse(readFileSync(CODEC_KEYS_FIXTURE, 'utf8')) as { current: string; keys: Record<string, string> }, CODEC_KEYS_FIXTURE);
+export function codecKeyFixture(): { current: string; keys: Record<string, string> } {
+  return JSON.parse(readFileSync(CODEC_KEYS_FIXTURE, 'utf8')) as { current: string; keys: Record<string, string> };
+}
+export const codecKeys: CodecKeyRing = parseCodecKeyRing(codecKeyFixture(), CODEC_KEYS_FIXTURE);
 
 /** The plugin as the suite's workers and clients use it. */
 export function testPlugin(): TemporalOAuthPlugin {

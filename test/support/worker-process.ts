@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const [address, namespace, taskQueue] = process.argv.slice(2);
   if (!address || !namespace || !taskQueue) throw new Error('usage: worker-process <address> <namespace> <taskQueue>');
   // The shutdown on SIGTERM is this entry's own (below), so the runtime installs no signal handlers.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+  // DEBUG, as the suite's own worker: all it says goes to the final scan for leaked secrets and tokens.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('DEBUG') });
   const connectionOptions = process.env.TEMPORAL_ADDRESS ? loadClientConnectConfig().connectionOptions : {};
   const connection = await NativeConnection.connect({ ...connectionOptions, address });
   const identity = `worker-process-${process.pid}`;
