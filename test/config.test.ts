@@ -54,17 +54,22 @@ describe('OAuth server configuration', () => {
     ['name', { name: 'x'.repeat(51) }],
     ['name', { name: 'tab\there' }],
     ['name', { name: ' padded ' }],
+    ['name', { name: undefined }],
     ['category', { category: 'c'.repeat(101) }],
+    ['category', { category: 'line\nbreak' }],
     ['grantType', { grantType: 'authorization_code' }],
     ['authMethod', { authMethod: 'tls_client_auth_v0' }],
+    ['clientId', { clientId: undefined }],
     ['clientId', { clientId: '' }],
     ['clientId', { clientId: 'has space' }],
     ['clientId', { clientId: 'x'.repeat(256) }],
+    ['clientSecret', { clientSecret: undefined }],
     ['clientSecret', { clientSecret: 'plain-string' }],
     ['clientSecret.source', { clientSecret: { source: 'vault', value: SECRET } }],
     ['clientSecret.value', { clientSecret: { source: 'local', value: '' } }],
     ['clientSecret.ref', { clientSecret: { source: 'external', ref: 'no-scheme' } }],
     ['clientSecret.value', { authMethod: 'private_key_jwt', clientSecret: { source: 'local', value: SECRET } }],
+    ['accessTokenUrl', { accessTokenUrl: undefined }],
     ['accessTokenUrl', { accessTokenUrl: 'not a url' }],
     ['accessTokenUrl', { accessTokenUrl: 'http://login.example.com/token' }],
     ['accessTokenUrl', { accessTokenUrl: 'https://login.example.com/token#frag' }],
@@ -82,14 +87,20 @@ describe('OAuth server configuration', () => {
     ['postParams.0.name', { postParams: [{ name: 'scope', value: 'x' }] }],
     ['postParams.0.name', { postParams: [{ name: '', value: 'x' }] }],
     ['queryParams', { queryParams: { audience: 'x' } }],
+    ['queryParams', { queryParams: Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, value: 'x' })) }],
+    ['queryParams.0.value', { queryParams: [{ name: 'audience', value: 'v'.repeat(4_001) }] }],
+    ['postParams.0.value', { postParams: [{ name: 'audience', value: 'bell\u0007' }] }],
+    ['postParams.0.name', { postParams: [{ name: 'new\nline', value: 'x' }] }],
     ['allowedOrigins.0', { allowedOrigins: ['https://api.example.com/v1'] }],
     ['allowedOrigins.0', { allowedOrigins: ['http://api.example.com'] }],
     ['allowedOrigins.0', { allowedOrigins: ['nope'] }],
+    ['allowedOrigins', { allowedOrigins: Array.from({ length: 51 }, (_, i) => `https://api${i}.example.com`) }],
     ['invalidTokenStatuses.0', { invalidTokenStatuses: [200] }],
     ['(configuration)', { unknownField: true }],
   ];
   for (const [field, patch] of invalid) {
-    it(`rejects ${JSON.stringify(patch)} naming ${field}`, () => {
+    const shown = JSON.stringify(patch, (_key, value: unknown) => (value === undefined ? '(missing)' : value));
+    it(`rejects ${shown.length > 90 ? `${shown.slice(0, 90)}…` : shown} naming ${field}`, () => {
       const error = rejection(patch);
       assert.ok(
         error.issues.some((issue) => issue.field === field),

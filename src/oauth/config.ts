@@ -148,7 +148,10 @@ export const oauthServerConfigSchema = z
       .default(DEFAULT_MAX_WAIT_MS),
     queryParams: parameters('queryParams'),
     postParams: parameters('postParams'),
-    allowedOrigins: z.array(origin, { error: 'allowedOrigins must be a list of origins' }).max(50).default([]),
+    allowedOrigins: z
+      .array(origin, { error: 'allowedOrigins must be a list of origins' })
+      .max(50, { error: 'allowedOrigins must have at most 50 entries' })
+      .default([]),
     /** Statuses besides 401 by which this server's APIs say "this token is no longer good" (some use 403). */
     invalidTokenStatuses: z
       .array(z.number().int().min(400).max(499), { error: 'invalidTokenStatuses must be a list of 4xx statuses' })
