@@ -109,6 +109,11 @@ describe('a server that cannot get a token is disabled', () => {
         // The last attempt stops a moment before the deadline so that its failure, not a bare timeout, is reported.
         assert.ok(elapsed >= maxWaitMs - 500, `disabled after ${elapsed} ms, long before maxWait`);
         assert.ok(elapsed < maxWaitMs + 3_000, `disabled after ${elapsed} ms`);
+        // The reason tells how long the server tried, in its fields and in its one line.
+        const reason = view.disabledReason;
+        assert.ok(reason.elapsedMs >= maxWaitMs - 500 && reason.elapsedMs <= elapsed, `the reason says ${reason.elapsedMs} ms`);
+        assert.match(reason.message, new RegExp(`gave up after ${reason.attempts} attempts? in ${(reason.elapsedMs / 1000).toFixed(1)} s$`));
+        assert.ok(Math.abs(Date.parse(reason.at) - Date.now()) < 10_000, `disabled at ${reason.at}`);
       });
     } finally {
       await endpoint.close();
