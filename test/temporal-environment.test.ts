@@ -8,6 +8,7 @@ import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-s
 // Not TemporalOAuthTestKeyword: servers reserve the Temporal prefix and refuse to register such a name through the
 // operator API, though the dev server's --search-attribute flag accepts it.
 const TEST_KEYWORD = defineSearchAttributeKey('OAuthTestKeyword', 'KEYWORD');
+const EXTERNAL_TEST_KEYWORD = defineSearchAttributeKey('OAuthTestExternalKeyword', 'KEYWORD');
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
 
 describe('startTemporalEnvironment', function () {
@@ -41,6 +42,31 @@ describe('startTemporalEnvironment', function () {
     assert.equal(customAttributes[TEST_KEYWORD.name], INDEXED_VALUE_TYPE_KEYWORD);
   });
 
+  it('with TEMPORAL_ADDRESS, uses that server: starts none, registers the search attributes there, and its teardown leaves the server running', async function () {
+    const { address, namespace, connection } = started();
+    const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
+    const childrenBefore = await temporalChildren();
+    process.env.TEMPORAL_ADDRESS = address;
+    process.env.TEMPORAL_NAMESPACE = namespace;
+    let external: TemporalEnvironment | undefined;
+    try {
+      external = await startTemporalEnvironment({ searchAttributes: [TEST_KEYWORD, EXTERNAL_TEST_KEYWORD] });
+      assert.equal(external.external, true);
+      assert.equal(external.address, address);
+      assert.equal(external.namespace, namespace);
+      assert.deepEqual(await temporalChildren(), childrenBefore, 'a dev server was started beside the one named');
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+      assert.equal(customAttributes[EXTERNAL_TEST_KEYWORD.name], INDEXED_VALUE_TYPE_KEYWORD);
+    } finally {
+      for (const [name, value] of [['TEMPORAL_ADDRESS', saved.address], ['TEMPORAL_NAMESPACE', saved.namespace]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await external?.teardown();
+    }
+    assert.ok((await connection.workflowService.getSystemInfo({})).serverVersion, 'the server went down with the external teardown');
+  });
+
   it('leaves no dev server behind after teardown', async function () {
     const env = started();
     if (env.external) this.skip();
@@ -48,7 +74,11 @@ describe('startTemporalEnvironment', function () {
     await env.teardown();
     assert.equal(await probePort(env.address), 'refused', `something still listens on ${env.address}`);
     const port = env.address.slice(env.address.lastIndexOf(':') + 1);
-    assert.deepEqual(await temporalChildren(port), [], 'its temporal child process is still running');
+    assert.deepEqual(
+      (await temporalChildren()).filter((line) => line.includes(`--port ${port} `)),
+      [],
+      'its temporal child process is still running',
+    );
   });
 });
 
@@ -67,11 +97,11 @@ function probePort(address: string): Promise<'refused' | 'connected'> {
   });
 }
 
-/** Live (not zombie) children of this process running a temporal server on `port` (the suite's own server runs beside it). */
-async function temporalChildren(port: string): Promise<string[]> {
+/** Live (not zombie) temporal servers this process started (the suite's own server runs beside this file's). */
+async function temporalChildren(): Promise<string[]> {
   const { stdout } = await promisify(execFile)('ps', ['-A', '-ww', '-o', 'ppid=', '-o', 'stat=', '-o', 'args=']);
   return stdout.split('\n').filter((line) => {
     const [ppid, stat] = line.trim().split(/\s+/);
-    return Number(ppid) === process.pid && !stat?.startsWith('Z') && line.includes('temporal') && line.includes(`--port ${port} `);
+    return Number(ppid) === process.pid && !stat?.startsWith('Z') && line.includes('temporal') && line.includes('--port ');
   });
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { status } from '@grpc/grpc-js';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType, type SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -40,7 +41,6 @@ export interface TemporalEnvironment {
   teardown(): Promise<void>;
 }
 
-const GRPC_ALREADY_EXISTS = 6;
 const SEARCH_ATTRIBUTES_VISIBLE_TIMEOUT_MS = 30_000;
 const DEV_SERVER_EXIT_TIMEOUT_MS = 5_000;
 const POLL_INTERVAL_MS = 100;
@@ -106,9 +106,7 @@ async function ensureSearchAttributes(
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  // grpc-js, whose Status enum names the code, is not our dependency; gRPC fixes the numbers anyway.
-  const code: number | undefined = isGrpcServiceError(error) ? error.code : undefined;
-  return code === GRPC_ALREADY_EXISTS;
+  return isGrpcServiceError(error) && error.code === status.ALREADY_EXISTS;
 }
 
 async function missingSearchAttributes(
