@@ -7,8 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { authorizeServer, createServer, deleteServer, editServer } from '../src';
-import { type importSourceWorkflow } from '../src/workflow';
+import type { Client } from '@temporalio/client';
+import { authorizeServer, createServer, deleteServer, editServer, OAUTH_SEARCH_ATTRIBUTES } from '../src';
+import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
+import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
@@ -17,15 +19,15 @@ import { testBed } from './support/test-bed';
 
 export const HISTORIES_DIR = resolve(__dirname, '../../test/fixtures/histories');
 
-async function save(name: string, workflowId: string, runId?: string): Promise<void> {
-  const history = await testBed().client.workflow.getHandle(workflowId, runId).fetchHistory();
+async function save(name: string, workflowId: string, runId?: string, client: Client = testBed().client): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // Binary protobuf: the SDK's JSON helpers trip over two copies of protobufjs in this tree.
   writeFileSync(join(HISTORIES_DIR, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
 }
 
 describe('record histories for the replay test', () => {
-  it('records a server through its whole lifecycle, an import with a pause, a dependent and a call', async function () {
+  it('records a server through its whole lifecycle, an import paused twice (once cutting a page), a dependent and a call', async function () {
     this.timeout(300_000);
     const bed = testBed();
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
@@ -60,9 +62,20 @@ describe('record histories for the replay test', () => {
             workflowId: `import-${randomUUID()}`,
             args: [{ server: config.name, url: `${source.url}/records`, pageSize: 5 }],
           });
+          const paused = () =>
+            eventually(async () => ((await importer.query(importProgressQuery)).state === 'paused' ? true : undefined), { what: 'the import paused' });
           await eventually(() => (sink.deliveries.length >= 3 ? true : undefined), { what: 'three pages imported' });
+          // A disable between pages, then one that cuts a page: the API rejects the token and its refresh fails.
           tokenEndpoint.break();
           await authorizeServer(bed.client, config.name);
+          await paused();
+          tokenEndpoint.repair();
+          await authorizeServer(bed.client, config.name);
+          await eventually(() => (sink.deliveries.length >= 6 ? true : undefined), { what: 'six pages imported' });
+          tokenEndpoint.break();
+          const current = source.calls.at(-1)?.tokenSha256;
+          if (current) source.rejectToken(current);
+          await paused();
           tokenEndpoint.repair();
           await authorizeServer(bed.client, config.name);
           await importer.result();
@@ -79,6 +92,46 @@ describe('record histories for the replay test', () => {
       );
     } finally {
       await Promise.all([tokenEndpoint.close(), source.close()]);
+    }
+  });
+
+  it('records the first run of a server that continued as new with handlers around it', async function () {
+    this.timeout(300_000);
+    const bed = testBed();
+    // A server of its own, where Temporal suggests continue-as-new after a few dozen events.
+    const temporal = await startTemporalEnvironment({
+      searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
+      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
+    });
+    const stamp = new Date().toISOString().slice(0, 10);
+    try {
+      const client = bed.clientFor(temporal);
+      await bed.withWorker(
+        async (taskQueue) => {
+          const config = bed.serverConfig('client_secret_basic');
+          await createServer(client, config, { taskQueue });
+          const probes = await Promise.all(
+            Array.from({ length: 5 }, () =>
+              client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
+            ),
+          );
+          const serverId = `oauth-server:${config.name.toLowerCase()}`;
+          const firstRun = (await client.workflow.getHandle(serverId).describe()).runId;
+          await eventually(
+            async () => {
+              await Promise.all([editServer(client, config.name, { scope: config.scope }), authorizeServer(client, config.name)]);
+              return (await client.workflow.getHandle(serverId).describe()).runId !== firstRun ? true : undefined;
+            },
+            { what: 'the server continued as new' },
+          );
+          await authorizeServer(client, config.name);
+          await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
+          await save(`${stamp}-oauth-server-continued-as-new`, serverId, firstRun, client);
+        },
+        { temporal },
+      );
+    } finally {
+      await temporal.teardown();
     }
   });
 });

@@ -17,12 +17,15 @@ describe('workflow changes keep old histories replaying', () => {
       history: temporal.api.history.v1.History.decode(readFileSync(join(HISTORIES_DIR, file))),
     }));
     const failures: string[] = [];
+    let replayed = 0;
     for await (const result of Worker.runReplayHistories(
       { workflowsPath: require.resolve('./workflows'), plugins: [testPlugin()] },
       histories,
     )) {
+      replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     assert.deepEqual(failures, []);
+    assert.equal(replayed, files.length);
   });
 });
