@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { authorizeServer, createServer, listDependents } from '../src';
+import { authorizeServer, createServer, editServer, listDependents } from '../src';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
@@ -128,6 +128,55 @@ describe('import sources pause while their server is disabled and resume when it
       });
     } finally {
       await tokenEndpoint.close();
+    }
+  });
+
+  it('an import started while its server is disabled starts paused, calls nothing, and imports everything once the server is authorized', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const source = await bed.startResourceApi({ recordCount: 30 });
+    const sink = importSink(10);
+    try {
+      await bed.withWorker(
+        async (taskQueue) => {
+          const config = bed.serverConfig('client_secret_basic', {
+            clientSecret: { source: 'local', value: 'not-the-secret-of-this-client' },
+            allowedOrigins: [source.origin],
+          });
+          assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'Error');
+          const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+            taskQueue,
+            workflowId: `import-${randomUUID()}`,
+            args: [{ server: config.name, url: `${source.url}/records`, pageSize: 10 }],
+          });
+          const paused = await eventually(
+            async () => {
+              const progress = await importer.query(importProgressQuery);
+              return progress.state === 'paused' ? progress : undefined;
+            },
+            { what: 'the import started paused', timeoutMs: 10_000 },
+          );
+          assert.equal(paused.serverStatus, 'Error');
+          assert.equal(paused.imported, 0);
+          // Watch it over a few status re-reads of the workers: no page is asked for.
+          const deadline = Date.now() + 2_500;
+          while (Date.now() < deadline) {
+            assert.equal((await importer.query(importProgressQuery)).state, 'paused');
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          assert.equal(source.calls.length, 0, 'the paused import called the API');
+
+          await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: bed.clients.client_secret_basic.secret } });
+          assert.equal((await authorizeServer(bed.client, config.name)).status, 'OK');
+          const done = await importer.result();
+          assert.equal(done.imported, 30);
+          assert.equal(new Set(sink.recordIds(importer.workflowId)).size, 30);
+          assert.equal(sink.recordIds(importer.workflowId).length, 30);
+        },
+        { activities: sink.activities },
+      );
+    } finally {
+      await source.close();
     }
   });
 });
