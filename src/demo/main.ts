@@ -14,8 +14,11 @@ import { readOrCreate } from './demo-files';
 import { startResourceApi } from './resource-api';
 import type { demoWhoAmI } from './workflows';
 
-/** Everything the demo keeps between runs (dev server database, demo secret) stays in this ignored folder. */
-const STATE_DIR = resolve(__dirname, '../../../.temporal');
+/**
+ * Everything the demo keeps between runs (dev server database, demo secret) stays in this ignored
+ * folder, or in TEMPORAL_OAUTH_DEMO_STATE_DIR (the test of this job runs beside a developer's demo).
+ */
+const STATE_DIR = resolve(process.env.TEMPORAL_OAUTH_DEMO_STATE_DIR ?? resolve(__dirname, '../../../.temporal'));
 const TASK_QUEUE = 'temporal-oauth-demo';
 const DEMO_SERVER = 'Demo API';
 const DEMO_CLIENT_ID = 'demo-client';
