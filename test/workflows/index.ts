@@ -40,3 +40,11 @@ export async function dependentProbe(server: string): Promise<string> {
   return dependency.availability.status;
 }
 export * from './token-economy';
+
+/** A dependent that ends once it has heard its server disabled and then enabled again. */
+export async function disableAndResumeWatcher(server: string): Promise<void> {
+  const dependency = await OAuthServerDependency.register(server);
+  await condition(() => dependency.availability.status === 'Error');
+  await condition(() => dependency.availability.status === 'OK');
+  await dependency.release();
+}
