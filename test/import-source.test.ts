@@ -1,12 +1,33 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { authorizeServer, createServer, editServer, listDependents } from '../src';
-import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
+import { importProgressQuery, type ImportProgress, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
 import { importSink } from './support/import-sink';
 import { testBed } from './support/test-bed';
+
+/** The import's progress once it reports itself paused. */
+function pausedProgress(importer: WorkflowHandle, what: string): Promise<ImportProgress> {
+  return eventually(
+    async () => {
+      const progress = await importer.query(importProgressQuery);
+      return progress.state === 'paused' ? progress : undefined;
+    },
+    { what, timeoutMs: 10_000 },
+  );
+}
+
+/** Runs `check` again and again over a few of the workers' status re-reads, so that a paused import has had every chance to move. */
+async function overStatusRereads(check: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 2_500;
+  while (Date.now() < deadline) {
+    await check();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 describe('import sources pause while their server is disabled and resume when it is re-authorized', () => {
   it('500 records over two disable cycles (one cutting a page): the import pauses, shows why, and after each re-authorization resumes to finish with every record exactly once', async function () {
@@ -34,21 +55,13 @@ describe('import sources pause while their server is disabled and resume when it
           });
 
           const pausedImport = async () => {
-            const paused = await eventually(
-              async () => {
-                const progress = await importer.query(importProgressQuery);
-                return progress.state === 'paused' ? progress : undefined;
-              },
-              { what: 'the import paused', timeoutMs: 10_000 },
-            );
+            const paused = await pausedProgress(importer, 'the import paused');
             assert.equal(paused.serverStatus, 'Error');
             assert.ok(paused.imported < 500, 'the import finished before the disable');
-            // A paused import must stay still: watch it over a few status re-reads of the workers.
-            const deadline = Date.now() + 2_500;
-            while (Date.now() < deadline) {
+            // A paused import must stay still.
+            await overStatusRereads(async () => {
               assert.equal((await importer.query(importProgressQuery)).imported, paused.imported, 'the import kept going while disabled');
-              await new Promise((resolve) => setTimeout(resolve, 250));
-            }
+            });
             return paused;
           };
           const reauthorize = async () => {
@@ -149,21 +162,13 @@ describe('import sources pause while their server is disabled and resume when it
             workflowId: `import-${randomUUID()}`,
             args: [{ server: config.name, url: `${source.url}/records`, pageSize: 10 }],
           });
-          const paused = await eventually(
-            async () => {
-              const progress = await importer.query(importProgressQuery);
-              return progress.state === 'paused' ? progress : undefined;
-            },
-            { what: 'the import started paused', timeoutMs: 10_000 },
-          );
+          const paused = await pausedProgress(importer, 'the import started paused');
           assert.equal(paused.serverStatus, 'Error');
           assert.equal(paused.imported, 0);
-          // Watch it over a few status re-reads of the workers: no page is asked for.
-          const deadline = Date.now() + 2_500;
-          while (Date.now() < deadline) {
+          // No page is asked for meanwhile.
+          await overStatusRereads(async () => {
             assert.equal((await importer.query(importProgressQuery)).state, 'paused');
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
+          });
           assert.equal(source.calls.length, 0, 'the paused import called the API');
 
           await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: bed.clients.client_secret_basic.secret } });

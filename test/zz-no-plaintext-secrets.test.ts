@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { startCodecServer } from '../src/codec/codec-server';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../src/codec/encryption-codec';
-import { collectRawHistories, leaksIn, leaksOf } from './support/leak-scan';
+import { collectRawHistories, leaksIn, leaksOf, type RawParts } from './support/leak-scan';
 import { codecKeyFixture, codecKeys, testBed } from './support/test-bed';
 
 /** Payloads per request to the codec endpoint: well inside its body limit. */
@@ -23,6 +23,15 @@ function asUiSends(payload: Payload): { metadata: Record<string, string>; data: 
 }
 
 describe('no secret or token in plaintext anywhere', () => {
+  let raw: RawParts;
+  let encrypted: Payload[];
+
+  before(async function () {
+    this.timeout(300_000);
+    raw = await collectRawHistories(testBed().rawClient, 'suite');
+    encrypted = raw.payloads.filter((payload) => Buffer.from(payload.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);
+  });
+
   it('every history of the run, fetched raw, the Temporal servers\' logs and every captured log line hold none of the secrets, private and codec keys, client assertions and tokens used; with the codec they decode', async function () {
     this.timeout(300_000);
     const bed = testBed();
@@ -36,15 +45,13 @@ describe('no secret or token in plaintext anywhere', () => {
     assert.ok(authorizationServer.issuedAccessTokens().length > 0, 'no token was issued: this scan would mean nothing');
     assert.ok(authorizationServer.receivedClientAssertions().length > 0, 'no client assertion was sent: the JWT methods went unscanned');
 
-    const { payloads, failures } = await collectRawHistories(bed.rawClient, 'suite');
-    const encrypted = payloads.filter((payload) => Buffer.from(payload.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);
     const { leaks, scanned } = leaksOf(needles);
     assert.ok(scanned.some((what) => what.startsWith('suite history')), 'no history found');
     assert.ok(scanned.some((what) => what.startsWith('the continue-as-new server log')), `the other dev server was not scanned: ${scanned.length} sources`);
     assert.deepEqual(leaks, []);
 
     // A failure's message and stack trace are the SDK's to write: the plugin has it move them into an encrypted payload.
-    const ours = failures.filter((failure) => failure.source === 'TypeScriptSDK');
+    const ours = raw.failures.filter((failure) => failure.source === 'TypeScriptSDK');
     assert.ok(ours.length > 0, 'no failure in any history: the failure encoding went unchecked');
     assert.deepEqual(
       ours
@@ -64,8 +71,6 @@ describe('no secret or token in plaintext anywhere', () => {
     const bed = testBed();
     const { authorizationServer } = bed;
     const needles = [...bed.secretsUsed(), ...authorizationServer.issuedAccessTokens(), ...authorizationServer.receivedClientAssertions()];
-    const { payloads } = await collectRawHistories(bed.rawClient, 'suite');
-    const encrypted = payloads.filter((payload) => Buffer.from(payload.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);
     const credential = randomBytes(32).toString('base64url');
     const server = await startCodecServer({ codec: new EncryptionCodec(codecKeys), credential, allowedOrigin: UI_ORIGIN });
     try {

@@ -21,41 +21,39 @@ export function serverLogFile(label: string): string {
   return path;
 }
 
-function payloadsIn(node: unknown, found: Payload[] = []): Payload[] {
-  if (Array.isArray(node)) {
-    for (const item of node) payloadsIn(item, found);
-  } else if (node && typeof node === 'object') {
-    const candidate = node as { metadata?: Record<string, Uint8Array>; data?: Uint8Array };
-    if (candidate.metadata?.encoding && candidate.data) found.push(candidate);
-    else for (const value of Object.values(node)) payloadsIn(value, found);
-  }
-  return found;
-}
-
 /** A failure as it is stored in history. */
 export type RawFailure = temporal.api.failure.v1.IFailure;
 
-function failuresIn(node: unknown, found: RawFailure[] = []): RawFailure[] {
+export interface RawParts {
+  payloads: Payload[];
+  failures: RawFailure[];
+}
+
+/** Every payload and failure anywhere under `node` (a failure's own payloads and causes included). */
+function rawPartsIn(node: unknown, found: RawParts): RawParts {
   if (Array.isArray(node)) {
-    for (const item of node) failuresIn(item, found);
+    for (const item of node) rawPartsIn(item, found);
   } else if (node && typeof node === 'object' && !(node instanceof Uint8Array)) {
-    if ('stackTrace' in node && 'message' in node) found.push(node as RawFailure);
-    for (const value of Object.values(node)) failuresIn(value, found);
+    const candidate = node as { metadata?: Record<string, Uint8Array>; data?: Uint8Array };
+    if (candidate.metadata?.encoding && candidate.data) {
+      found.payloads.push(candidate);
+      return found;
+    }
+    if ('stackTrace' in node && 'message' in node) found.failures.push(node as RawFailure);
+    for (const value of Object.values(node)) rawPartsIn(value, found);
   }
   return found;
 }
 
 /** Keeps every history of the client's namespace, fetched without the codec; returns their payloads and failures. */
-export async function collectRawHistories(rawClient: Client, label: string): Promise<{ payloads: Payload[]; failures: RawFailure[] }> {
-  const payloads: Payload[] = [];
-  const failures: RawFailure[] = [];
+export async function collectRawHistories(rawClient: Client, label: string): Promise<RawParts> {
+  const found: RawParts = { payloads: [], failures: [] };
   for await (const execution of rawClient.workflow.list()) {
     const history = await rawClient.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     collected.push({ what: `${label} history ${execution.workflowId}`, content: Buffer.from(temporal.api.history.v1.History.encode(history).finish()) });
-    payloadsIn(history.events, payloads);
-    failuresIn(history.events, failures);
+    rawPartsIn(history.events, found);
   }
-  return { payloads, failures };
+  return found;
 }
 
 /**
