@@ -1,11 +1,11 @@
 export { TemporalOAuthPlugin, type TemporalOAuthPluginOptions } from './plugin/plugin';
 export type { OAuthActivitiesOptions } from './activities';
-export { WebServiceCallFailure } from './activities/failures';
+export { WebServiceCallFailure } from './contract/failures';
 export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
 export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, type AuthMethod, AUTH_METHODS } from './oauth/config';
 export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
 export * from './admin/servers';
 export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
-export { OAUTH_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
-export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability } from './workflows/definitions';
+export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';
+export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability } from './contract/definitions';

@@ -4,7 +4,7 @@
  */
 export { webServiceCall } from './workflows/web-service-call';
 export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } from './activities/web-service-call-types';
-export { WebServiceCallFailure } from './activities/failures';
+export { WebServiceCallFailure } from './contract/failures';
 export { OAuthServerDependency } from './workflows/oauth-dependency';
 export { importSourceWorkflow, importProgressQuery, DEFAULT_SINK_ACTIVITY } from './workflows/import-source';
 export type { ImportBatch, ImportSourceInput, ImportProgress } from './workflows/import-source';

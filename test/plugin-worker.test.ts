@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createServer } from '../src';
-import { tokenRequestTaskQueue } from '../src/workflows/definitions';
+import { tokenRequestTaskQueue } from '../src/contract/definitions';
 import { eventually, within } from './support/eventually';
 import { testBed, testPlugin, type TestBed } from './support/test-bed';
 

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
-import { serverWorkflowId } from '../src/workflows/definitions';
+import { serverWorkflowId } from '../src/contract/definitions';
 import { capturedLogs } from './support/captured-logs';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { normaliseServerName } from '../oauth/server-name';
-import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId, type ServerAvailability } from '../workflows/definitions';
+import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId, type ServerAvailability } from '../contract/definitions';
 
 /** A registration update stuck longer than this fails its batch, so that it cannot hold up the registrations behind it. */
 const REGISTRATION_TIMEOUT_MS = 20_000;

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { ApplicationFailure } from '@temporalio/common';
-import { WebServiceCallFailure, nonRetryable } from './failures';
+import { WebServiceCallFailure, nonRetryable } from '../contract/failures';
 import type { ParsedWebServiceCallInput } from './web-service-call-input';
 import type { WebServiceCallResult } from './web-service-call-types';
 

@@ -1,9 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { ServerAvailability } from '../workflows/definitions';
+import { failureFromClientError } from '../contract/client-errors';
+import type { ServerAvailability } from '../contract/definitions';
 import type { DependentRegistrations } from './dependent-registrations';
-import { nonRetryable, WebServiceCallFailure } from './failures';
 
 export interface RegisterDependentInput {
   server: string;
@@ -20,11 +18,7 @@ export function createRegisterOAuthDependent(registrations: () => DependentRegis
       const { client, cancellationSignal } = Context.current();
       return await registrations().register(client, server, workflowId, cancellationSignal);
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw nonRetryable(WebServiceCallFailure.ServerNotFound, `OAuth server ${server} does not exist`);
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        throw nonRetryable(error.cause.type ?? 'OAuthServerRegistrationRefused', error.cause.message);
-      }
-      throw error;
+      throw failureFromClientError(server, error);
     }
   };
 }

@@ -1,7 +1,7 @@
 import { normaliseServerName } from '../oauth/server-name';
 import { cacheUntil } from '../oauth/token-timing';
-import type { HeldToken, TokenGrant } from '../workflows/definitions';
-import { nonRetryable, WebServiceCallFailure } from './failures';
+import type { HeldToken, TokenGrant } from '../contract/definitions';
+import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import type { TokenSource } from './token-source';
 
 /**

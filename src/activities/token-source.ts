@@ -1,7 +1,6 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { freshTokenUpdate, serverWorkflowId, tokenGrantQuery, type TokenGrant } from '../workflows/definitions';
-import { nonRetryable, WebServiceCallFailure } from './failures';
+import type { Client } from '@temporalio/client';
+import { failureFromClientError } from '../contract/client-errors';
+import { freshTokenUpdate, serverWorkflowId, tokenGrantQuery, type TokenGrant } from '../contract/definitions';
 
 /** Where workers get tokens from: always the server's workflow, never a token request of their own. */
 export interface TokenSource {
@@ -18,24 +17,13 @@ export function workflowTokenSource(client: () => Client): TokenSource {
       handle(server)
         .query(tokenGrantQuery)
         .catch((error: unknown) => {
-          throw explain(server, error);
+          throw failureFromClientError(server, error);
         }),
     fresh: (server, rejectedSerial) =>
       handle(server)
         .executeUpdate(freshTokenUpdate, { args: [{ rejectedSerial }] })
         .catch((error: unknown) => {
-          throw explain(server, error);
+          throw failureFromClientError(server, error);
         }),
   };
-}
-
-function explain(server: string, error: unknown): unknown {
-  if (error instanceof WorkflowNotFoundError) {
-    return nonRetryable(WebServiceCallFailure.ServerNotFound, `OAuth server ${server} does not exist`);
-  }
-  // The workflow refuses a fresh-token request with the disabled or not-authorized failure itself.
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type) {
-    return nonRetryable(error.cause.type, error.cause.message);
-  }
-  return error;
 }

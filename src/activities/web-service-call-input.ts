@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonRetryable, WebServiceCallFailure } from './failures';
+import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import type { WebServiceCallInput } from './web-service-call-types';
 
 const DEFAULT_TIMEOUT_MS = 30_000;

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isTransientStatus, parseRetryAfter } from '../oauth/retry-after';
 import { redact } from '../oauth/redact';
-import { nonRetryable, WebServiceCallFailure } from './failures';
+import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import { exchange } from './http-exchange';
 import type { WorkerTokenCache, UsableToken } from './token-cache';
 import { parseWebServiceCallInput, type ParsedWebServiceCallInput } from './web-service-call-input';

@@ -14,9 +14,9 @@ import {
   type ServerStatus,
   type ServerView,
   unregisterDependentSignal,
-} from '../workflows/definitions';
+} from '../contract/definitions';
 import type { oauthServerWorkflow } from '../workflows/oauth-server';
-import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../workflows/search-attributes';
+import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
 import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './errors';
 
 export interface AdminOptions {

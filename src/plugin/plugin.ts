@@ -5,7 +5,7 @@ import { createOAuthActivities, type OAuthActivitiesOptions } from '../activitie
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
-import { isTokenRequestTaskQueue } from '../workflows/definitions';
+import { isTokenRequestTaskQueue } from '../contract/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
 import { workflowsEntryWith } from './workflows-entry';
 

@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import type { TokenRequestActivities } from '../activities/acquire-token';
-import { tokenRequestTaskQueue } from '../workflows/definitions';
+import { tokenRequestTaskQueue } from '../contract/definitions';
 
 /** Token requests are few (one per server per token lifetime) but each may wait out a slow endpoint. */
 const TOKEN_REQUEST_SLOTS = 20;

@@ -1,5 +1,5 @@
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { serverAvailabilitySignal, type ServerAvailability } from './definitions';
+import { serverAvailabilitySignal, type ServerAvailability } from '../contract/definitions';
 
 /**
  * FACTS: one workflow may have at most 2,000 outgoing signals pending. Sending in batches that are

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { TokenFailureDetails } from '../activities/acquire-token';
-import type { DisabledReason } from './definitions';
+import type { DisabledReason } from '../contract/definitions';
 
 /** Turns the failure of a whole token acquisition into the reason an admin sees. */
 export function disabledReasonFrom(failure: ActivityFailure, elapsedMs: number, at: number, maxWaitMs: number): DisabledReason {

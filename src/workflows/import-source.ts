@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
-import type { ServerAvailability } from './definitions';
+import type { ServerAvailability } from '../contract/definitions';
+import { ImportFailure } from '../contract/failures';
 import { OAuthServerDependency } from './oauth-dependency';
 import { webServiceCall } from './web-service-call';
 
@@ -52,7 +53,7 @@ function parsePage(body: unknown): Page {
   const page = body as Partial<Page> | null;
   const cursorOk = page?.nextCursor === null || typeof page?.nextCursor === 'string' || typeof page?.nextCursor === 'number';
   if (!page || !Array.isArray(page.records) || !cursorOk) {
-    throw wf.ApplicationFailure.nonRetryable('the page endpoint must answer { records: [...], nextCursor }', 'InvalidImportPage');
+    throw wf.ApplicationFailure.nonRetryable('the page endpoint must answer { records: [...], nextCursor }', ImportFailure.InvalidPage);
   }
   return { records: page.records, nextCursor: page.nextCursor ?? null };
 }
@@ -88,7 +89,7 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 10 },
   })[input.sinkActivity ?? DEFAULT_SINK_ACTIVITY];
-  if (!sink) throw wf.ApplicationFailure.nonRetryable('no sink activity', 'InvalidImportSource');
+  if (!sink) throw wf.ApplicationFailure.nonRetryable('no sink activity', ImportFailure.InvalidSource);
 
   while (cursor !== null) {
     const pageCursor: string | number = cursor;

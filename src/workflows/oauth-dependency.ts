@@ -1,17 +1,16 @@
 import * as wf from '@temporalio/workflow';
 import type { RegisterDependentInput } from '../activities/register-dependent';
-import { serverAvailabilitySignal, serverWorkflowId, unregisterDependentSignal, type ServerAvailability } from './definitions';
+import { SERVER_UNAVAILABLE_FAILURES, ServerFailure } from '../contract/failures';
+import { serverAvailabilitySignal, serverWorkflowId, unregisterDependentSignal, type ServerAvailability } from '../contract/definitions';
 
 interface RegistrationActivity {
   registerOAuthDependent(input: RegisterDependentInput): Promise<ServerAvailability>;
 }
 
-/** The failures by which webServiceCall says the server cannot give a token right now. */
-const UNAVAILABLE_FAILURES = ['OAuthServerDisabled', 'OAuthServerNotAuthorized'];
 
 function isServerUnavailable(error: unknown): boolean {
   const cause = error instanceof wf.ActivityFailure ? error.cause : error;
-  return cause instanceof wf.ApplicationFailure && UNAVAILABLE_FAILURES.includes(cause.type ?? '');
+  return cause instanceof wf.ApplicationFailure && SERVER_UNAVAILABLE_FAILURES.includes(cause.type ?? '');
 }
 
 /**
@@ -41,7 +40,7 @@ export class OAuthServerDependency {
     wf.setHandler(serverAvailabilitySignal, (message) => dependency.receive(message));
     const registration = wf.proxyActivities<RegistrationActivity>({
       startToCloseTimeout: '30 seconds',
-      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['OAuthServerNotFound', 'OAuthServerDeleted'] },
+      retry: { maximumAttempts: 10, nonRetryableErrorTypes: [ServerFailure.NotFound, ServerFailure.Deleted] },
     });
     dependency.receive(await registration.registerOAuthDependent({ server, workflowId: wf.workflowInfo().workflowId }));
     return dependency;
@@ -70,7 +69,7 @@ export class OAuthServerDependency {
       this.waiting = false;
     }
     if (this.current.status === 'Deleted') {
-      throw wf.ApplicationFailure.nonRetryable(`OAuth server ${this.server} was deleted`, 'OAuthServerDeleted');
+      throw wf.ApplicationFailure.nonRetryable(`OAuth server ${this.server} was deleted`, ServerFailure.Deleted);
     }
   }
 

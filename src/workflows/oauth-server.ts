@@ -24,11 +24,12 @@ import {
   type ServerStatus,
   type ServerView,
   type TokenGrant,
-} from './definitions';
+} from '../contract/definitions';
+import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { publicConfig } from './public-config';
-import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from './search-attributes';
+import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
 
 /** State that survives continue-as-new. */
 export interface ServerState {
@@ -116,9 +117,9 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       state.status === 'Error'
         ? `OAuth server ${config.name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}`
         : `OAuth server ${config.name} is not authorized: an admin must authorize it`,
-      state.status === 'Error' ? 'OAuthServerDisabled' : 'OAuthServerNotAuthorized',
+      state.status === 'Error' ? WebServiceCallFailure.ServerDisabled : WebServiceCallFailure.ServerNotAuthorized,
     );
-  const deletedFailure = () => wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, 'OAuthServerDeleted');
+  const deletedFailure = () => wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, ServerFailure.Deleted);
   /** A deleted server fetches no more tokens, so a request waiting for one must not wait for ever. */
   const settledOrDeleted = async () => {
     await wf.condition(() => settled() || deleted);
@@ -219,7 +220,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
         if (!force && dependents.size > 0) {
           throw wf.ApplicationFailure.nonRetryable(
             `OAuth server ${config.name} has ${dependents.size} live dependent(s); delete with force to stop them`,
-            'OAuthServerHasDependents',
+            ServerFailure.HasDependents,
             dependents.list(),
           );
         }

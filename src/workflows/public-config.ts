@@ -1,5 +1,5 @@
 import type { OAuthServerConfig } from '../oauth/config';
-import type { PublicServerConfig } from './definitions';
+import type { PublicServerConfig } from '../contract/definitions';
 
 /** The write-only secret never leaves the workflow: readers learn only where it comes from. */
 export function publicConfig(config: OAuthServerConfig): PublicServerConfig {

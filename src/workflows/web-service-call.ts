@@ -1,5 +1,5 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES } from '../activities/failures';
+import { NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES } from '../contract/failures';
 import type { WebServiceCallInput, WebServiceCallResult } from '../activities/web-service-call-types';
 
 interface WebServiceCallActivity {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payload } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/encoding';
-import { startCodecServer, type CodecServer } from '../src/codec/codec-server';
+import { startCodecServer, type CodecServer } from '../../src/codec/codec-server';
 import {
   CODEC_KEY_FILE_ENV,
   CODEC_KEYS_ENV,
@@ -13,9 +13,9 @@ import {
   generateCodecKey,
   loadCodecKeyRing,
   parseCodecKeyRing,
-} from '../src/codec/codec-keys';
-import { EncryptionCodec, PayloadDecryptionError } from '../src/codec/encryption-codec';
-import { redactDecodedPayloads } from '../src/codec/redact-decoded';
+} from '../../src/codec/codec-keys';
+import { EncryptionCodec, PayloadDecryptionError } from '../../src/codec/encryption-codec';
+import { redactDecodedPayloads } from '../../src/codec/redact-decoded';
 
 const SECRET = 's3cr3t-client-secret-value-0123456789';
 const UI_ORIGIN = 'http://127.0.0.1:8233';

@@ -8,6 +8,7 @@ export const WebServiceCallFailure = {
   ServerDisabled: 'OAuthServerDisabled',
   ServerNotAuthorized: 'OAuthServerNotAuthorized',
   ServerNotFound: 'OAuthServerNotFound',
+  ServerDeleted: 'OAuthServerDeleted',
   OriginNotAllowed: 'OriginNotAllowed',
   RedirectRefused: 'RedirectRefused',
   InvalidInput: 'InvalidWebServiceCallInput',
@@ -25,6 +26,7 @@ export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
   WebServiceCallFailure.ServerDisabled,
   WebServiceCallFailure.ServerNotAuthorized,
   WebServiceCallFailure.ServerNotFound,
+  WebServiceCallFailure.ServerDeleted,
   WebServiceCallFailure.OriginNotAllowed,
   WebServiceCallFailure.RedirectRefused,
   WebServiceCallFailure.InvalidInput,
@@ -32,6 +34,25 @@ export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
   WebServiceCallFailure.InvalidResponseBody,
   WebServiceCallFailure.HttpClientError,
 ];
+
+/** The failures by which a server says it cannot give a token right now (a dependent pauses on these). */
+export const SERVER_UNAVAILABLE_FAILURES: readonly string[] = [WebServiceCallFailure.ServerDisabled, WebServiceCallFailure.ServerNotAuthorized];
+
+/** Failure types of the server workflow's own refusals, seen by the admin API and by dependents. */
+export const ServerFailure = {
+  Deleted: WebServiceCallFailure.ServerDeleted,
+  NotFound: WebServiceCallFailure.ServerNotFound,
+  HasDependents: 'OAuthServerHasDependents',
+  RegistrationRefused: 'OAuthServerRegistrationRefused',
+  /** An update or a start whose payload is not what the contract says. */
+  InvalidRequest: 'InvalidOAuthServerRequest',
+} as const;
+
+/** Failure types of the import-source workflow. */
+export const ImportFailure = {
+  InvalidPage: 'InvalidImportPage',
+  InvalidSource: 'InvalidImportSource',
+} as const;
 
 export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });

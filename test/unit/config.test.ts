@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigValidationError, parseOAuthServerConfig, type OAuthServerConfigInput } from '../src';
+import { ConfigValidationError, parseOAuthServerConfig, type OAuthServerConfigInput } from '../../src';
 
 const SECRET = 'a-client-secret-that-must-never-be-echoed';
 

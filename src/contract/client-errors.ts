@@ -1,0 +1,16 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { nonRetryable, ServerFailure } from './failures';
+
+/**
+ * The one mapping from what the Temporal client throws when an activity talks to a server's
+ * workflow to the failure the activity reports: a missing server, or the workflow's own refusal
+ * (disabled, not authorized, deleted…) passed on with its type. Anything else is left to retry.
+ */
+export function failureFromClientError(server: string, error: unknown): unknown {
+  if (error instanceof WorkflowNotFoundError) return nonRetryable(ServerFailure.NotFound, `OAuth server ${server} does not exist`);
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    return nonRetryable(error.cause.type ?? ServerFailure.RegistrationRefused, error.cause.message);
+  }
+  return error;
+}
