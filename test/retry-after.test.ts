@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from '../src';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { createServer, WebServiceCallFailure } from '../src';
+import { within } from './support/eventually';
 import { forwardTokenRequest, startScriptedEndpoint, type ScriptedResponse, type TokenEndpoint } from './support/token-endpoints';
 import { testBed } from './support/test-bed';
 import type { callWithDefaults } from './workflows';
@@ -129,6 +132,43 @@ describe('Retry-After', () => {
       assert.ok(waited >= HONOURED_GAP_MS, `the retry came ${waited} ms after the 503`);
       assert.ok((api.arrivals[1] ?? 0) >= retryAt - 50, `the retry came ${retryAt - (api.arrivals[1] ?? 0)} ms before the Retry-After date`);
       assert.ok(waited < 6_000, `the retry came only ${waited} ms after the 503`);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('an API asking for more than the cap (Retry-After: 3600) is not waited for: the call fails at once with HttpRetryAfterTooLong, saying how long it asked', async function () {
+    this.timeout(60_000);
+    const api = await startFlakyApi(() => ({ status: 503, headers: { 'retry-after': '3600', 'content-type': 'text/plain' }, body: 'back in an hour' }));
+    try {
+      const error = await within(
+        callThroughDefaults(api).then(
+          () => assert.fail('the call succeeded'),
+          (failure: unknown) => failure,
+        ),
+        20_000,
+        'the call failing',
+      );
+      assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ActivityFailure && error.cause.cause instanceof ApplicationFailure, String(error));
+      const failure = error.cause.cause;
+      assert.equal(failure.type, WebServiceCallFailure.RetryAfterTooLong);
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, /3600 s/);
+      assert.deepEqual(failure.details?.[0], { status: 503, retryAfterMs: 3_600_000, body: 'back in an hour' });
+      assert.equal(api.arrivals.length, 1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a 503 whose body is HTML labelled JSON is still a 503: retried, and the retry returns 200', async function () {
+    this.timeout(60_000);
+    const api = await startFlakyApi(() => ({ status: 503, headers: { 'content-type': 'application/json' }, body: '<html><body>Service Unavailable</body></html>' }));
+    try {
+      const result = await callThroughDefaults(api);
+      assert.equal(result.status, 200);
+      assert.deepEqual(result.body, { answered: 2 });
+      assert.equal(api.arrivals.length, 2);
     } finally {
       await api.close();
     }

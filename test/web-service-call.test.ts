@@ -9,7 +9,7 @@ import { createServer, WebServiceCallFailure, type WebServiceCallInput, type Web
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { closeServer, listen } from '../src/http/server-lifecycle';
 import { capturedLogs } from './support/captured-logs';
-import { within } from './support/eventually';
+import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { CODEC_KEYS_FIXTURE, testBed } from './support/test-bed';
 import type { callWithDefaults } from './workflows';
@@ -454,6 +454,28 @@ describe('webServiceCall: request in, response out', () => {
       }
     });
 
+    it('the default limit keeps a result within Temporal\'s 2 MiB payload limit: a 3 MiB body, or text that JSON escaping grows past it, fails with ResponseTooLarge, not retried', async () => {
+      const bed = testBed();
+      const api = await startApi((request, response) => {
+        if (pathOf(request) === '/big') response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(3 * 1024 * 1024, 1));
+        // 700 KiB of quotes and control characters, under the default limit, take 2.8 MiB as JSON (\" and \u0001).
+        else response.writeHead(200, { 'content-type': 'text/plain' }).end('"\u0001'.repeat(350 * 1024));
+      });
+      try {
+        await bed.withWorker(async (taskQueue) => {
+          const server = await serverFor(taskQueue, [api.origin]);
+          for (const path of ['/big', '/escaped']) {
+            const { activity, failure } = await failureOf(callWithDefaultRetries(taskQueue, { server, url: `${api.origin}${path}` }));
+            assert.equal(failure.type, WebServiceCallFailure.ResponseTooLarge, `${path}: ${failure.message}`);
+            assert.equal(activity.retryState, RetryState.NON_RETRYABLE_FAILURE, path);
+          }
+          assert.deepEqual(api.requests.map(pathOf), ['/big', '/escaped']);
+        });
+      } finally {
+        await api.close();
+      }
+    });
+
     /*
      * The next two run their worker in a process of its own, as a user runs it: what must not happen
      * there is an uncaught error, which ends a worker process (and which, in this one, mocha would
@@ -501,6 +523,64 @@ describe('webServiceCall: request in, response out', () => {
         assert.equal(result.status, 200);
         assert.equal(result.headers['content-length'], String(4 * LIMIT));
         assert.deepEqual([result.body, result.bodyType], [null, 'empty']);
+      } finally {
+        await worker.kill();
+        await api.close();
+      }
+    });
+  });
+
+  describe('heartbeats and cancellation', () => {
+    it('cancelling the calling workflow aborts the request: the API sees its connection closed long before timeoutMs', async function () {
+      this.timeout(90_000);
+      const bed = testBed();
+      const api = await startApi(() => undefined);
+      try {
+        await bed.withWorker(async (taskQueue) => {
+          const server = await serverFor(taskQueue, [api.origin]);
+          const handle = await bed.client.workflow.start<typeof callWithDefaults>('callWithDefaults', {
+            taskQueue,
+            workflowId: `call-${randomUUID()}`,
+            args: [{ server, url: `${api.origin}/stuck`, timeoutMs: 120_000 }],
+          });
+          const request = await eventually(() => api.requests[0], { timeoutMs: 30_000, what: 'the request reaching the API' });
+          await handle.cancel();
+          // A heartbeat's answer carries the cancellation to the worker: within one heartbeat interval.
+          const closedAt = await within(request.closed, 30_000, 'the API seeing the request aborted');
+          assert.ok(closedAt - request.receivedAt < 60_000);
+          await assert.rejects(handle.result(), WorkflowFailedError);
+        });
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('a worker that dies during a call: another worker retries it within the heartbeat timeout, not after minutes', async function () {
+      this.timeout(240_000);
+      const bed = testBed();
+      const api = await startApi((request, response) => {
+        // The first attempt hangs (its worker dies meanwhile); the retry is answered.
+        if (api.requests.length > 1) response.writeHead(200, { 'content-type': 'text/plain' }).end('answered');
+      });
+      const taskQueue = `tq-${randomUUID()}`;
+      const worker = await startWorkerProcess(taskQueue);
+      try {
+        const server = await worker.whileAlive(serverFor(taskQueue, [api.origin]), 'creating the server');
+        const handle = await bed.client.workflow.start<typeof callWithDefaults>('callWithDefaults', {
+          taskQueue,
+          workflowId: `call-${randomUUID()}`,
+          args: [{ server, url: `${api.origin}/slow`, timeoutMs: 120_000 }],
+        });
+        await worker.whileAlive(
+          eventually(() => api.requests[0], { timeoutMs: 60_000, what: 'the first attempt reaching the API' }),
+          'the first attempt',
+        );
+        await worker.kill();
+        const killedAt = Date.now();
+        const result = await bed.withWorker(() => within(handle.result(), 60_000, 'the retry on another worker'), { taskQueue });
+        assert.equal(result.body, 'answered');
+        assert.equal(api.requests.length, 2);
+        assert.ok(Date.now() - killedAt < 60_000, `the retry came ${Date.now() - killedAt} ms after the worker died`);
       } finally {
         await worker.kill();
         await api.close();

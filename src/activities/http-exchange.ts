@@ -1,35 +1,34 @@
 import { request, type Dispatcher } from 'undici';
 import { ApplicationFailure } from '@temporalio/common';
 import { WebServiceCallFailure, nonRetryable } from '../contract/failures';
-import type { ParsedWebServiceCallInput } from './web-service-call-input';
-import type { WebServiceCallResult } from './web-service-call-types';
+import type { Hop } from './redirect';
+import type { ApiResponse } from './response-outcome';
 
-export interface HttpExchange {
-  url: URL;
-  method: ParsedWebServiceCallInput['method'];
-  headers: Record<string, string>;
-  body?: ParsedWebServiceCallInput['body'];
-  timeoutMs: number;
+export interface HttpExchange extends Hop {
   maxResponseBytes: number;
+  /** Aborts at the call's deadline or on its cancellation. */
   signal: AbortSignal;
+  /** When the call's deadline passes (epoch ms): bounds the client's own waits for headers and body too. */
+  deadline: number;
   dispatcher?: Dispatcher;
 }
 
 /** One HTTP exchange with explicit limits; redirects are never followed here (the caller decides). */
-export async function exchange(call: HttpExchange): Promise<WebServiceCallResult> {
+export async function exchange(call: HttpExchange): Promise<ApiResponse> {
   const { body, contentType } = encodeBody(call.body);
   // Header names are case-insensitive: the caller's Content-Type, however spelt, replaces the body's default.
   const callerSetsType = Object.keys(call.headers).some((name) => name.toLowerCase() === 'content-type');
   const headers = { ...(contentType && !callerSetsType ? { 'content-type': contentType } : {}), ...call.headers };
+  const remainingMs = Math.max(1, call.deadline - Date.now());
   let response: Dispatcher.ResponseData;
   try {
     response = await request(call.url, {
       method: call.method,
       headers,
       body,
-      signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
-      headersTimeout: call.timeoutMs,
-      bodyTimeout: call.timeoutMs,
+      signal: call.signal,
+      headersTimeout: remainingMs,
+      bodyTimeout: remainingMs,
       dispatcher: call.dispatcher,
     });
   } catch (error) {
@@ -40,10 +39,10 @@ export async function exchange(call: HttpExchange): Promise<WebServiceCallResult
   const bytes = await readBounded(response, maxResponseBytes, call.url).catch((error: unknown) => {
     throw error instanceof ApplicationFailure ? error : transportFailure(call.url, error);
   });
-  return { status: response.statusCode, headers: flattenHeaders(response.headers), ...decodeBody(bytes, response.headers['content-type']) };
+  return { status: response.statusCode, headers: flattenHeaders(response.headers), body: bytes };
 }
 
-function encodeBody(body: HttpExchange['body']): { body?: string | Buffer; contentType?: string } {
+function encodeBody(body: Hop['body']): { body?: string | Buffer; contentType?: string } {
   if (!body) return {};
   if ('json' in body) return { body: JSON.stringify(body.json), contentType: 'application/json' };
   if ('form' in body) return { body: new URLSearchParams(body.form).toString(), contentType: 'application/x-www-form-urlencoded' };
@@ -73,20 +72,6 @@ async function readBounded(response: Dispatcher.ResponseData, maxBytes: number, 
   return Buffer.concat(chunks);
 }
 
-function decodeBody(bytes: Buffer, contentType: string | string[] | undefined): Pick<WebServiceCallResult, 'body' | 'bodyType'> {
-  if (bytes.byteLength === 0) return { body: null, bodyType: 'empty' };
-  const type = (Array.isArray(contentType) ? contentType[0] : contentType)?.toLowerCase() ?? '';
-  if (/[/+]json\b/.test(type)) {
-    try {
-      return { body: JSON.parse(bytes.toString('utf8')) as unknown, bodyType: 'json' };
-    } catch {
-      throw nonRetryable(WebServiceCallFailure.InvalidResponseBody, `the response says ${type} but its body is not valid JSON`);
-    }
-  }
-  if (type.startsWith('text/') || /xml|x-www-form-urlencoded/.test(type)) return { body: bytes.toString('utf8'), bodyType: 'text' };
-  return { body: bytes.toString('base64'), bodyType: 'base64' };
-}
-
 function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -95,9 +80,11 @@ function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<str
   return flat;
 }
 
-function transportFailure(url: URL, error: unknown): ApplicationFailure {
+export function transportFailure(url: URL, error: unknown): ApplicationFailure {
   const code = (error as { code?: unknown }).code;
   const name = error instanceof Error ? error.name : 'Error';
-  const reason = typeof code === 'string' ? code : name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : name;
+  // The deadline ends a call by whichever bound fires first: the signal's timer or undici's own wait for headers or body.
+  const timedOut = name === 'TimeoutError' || name === 'AbortError' || (typeof code === 'string' && code.endsWith('_TIMEOUT'));
+  const reason = timedOut ? 'timed out' : typeof code === 'string' ? code : name;
   return ApplicationFailure.create({ type: WebServiceCallFailure.HttpTransport, message: `could not complete the call to ${url.origin}: ${reason}` });
 }

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, MAX_TIMEOUT_MS } from '../contract/web-service-call-limits';
 import type { WebServiceCallInput } from './web-service-call-types';
-
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /** RFC 9110 §5.1 and §5.5: what a header line can carry; anything else would be refused by the HTTP client, or worse, split the request. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -15,10 +13,19 @@ const inputSchema = z
   .object({
     server: z.string({ error: 'server must be the name of an OAuth server' }).min(1).max(50),
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'method must be GET, HEAD, POST, PUT, PATCH or DELETE' }).default('GET'),
-    url: z
-      .string({ error: 'url must be text' })
-      .refine((url) => URL.canParse(url) && ['http:', 'https:'].includes(new URL(url).protocol), { error: 'url must be an absolute http(s) URL' })
-      .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), { error: 'url must not carry credentials' }),
+    // Parsed once here; the call uses the URL object from then on.
+    url: z.string({ error: 'url must be text' }).transform((text, context) => {
+      const url = URL.parse(text);
+      if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        context.addIssue({ code: 'custom', message: 'url must be an absolute http(s) URL' });
+        return z.NEVER;
+      }
+      if (url.username || url.password) {
+        context.addIssue({ code: 'custom', message: 'url must not carry credentials' });
+        return z.NEVER;
+      }
+      return url;
+    }),
     headers: z
       .record(
         z.string().regex(HEADER_NAME, { error: 'headers names must be HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)' }),
@@ -40,10 +47,24 @@ const inputSchema = z
         { error: 'body must be one of { json }, { form }, { text }, { base64 }' },
       )
       .optional(),
-    timeoutMs: z.number().int().min(1).max(15 * 60_000, { error: 'timeoutMs must be at most 15 minutes' }).default(DEFAULT_TIMEOUT_MS),
-    maxResponseBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(DEFAULT_MAX_RESPONSE_BYTES),
+    timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS, { error: 'timeoutMs must be at most 15 minutes' }).default(DEFAULT_TIMEOUT_MS),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_RESPONSE_BYTES, { error: `maxResponseBytes must be at most ${MAX_RESPONSE_BYTES}: a result must fit in a Temporal payload (2 MiB)` })
+      .default(DEFAULT_MAX_RESPONSE_BYTES),
   })
-  .strict();
+  .strict()
+  .transform((input) => ({ ...input, url: withQuery(input.url, input.query) }));
+
+/** The URL's own query is kept; an array value repeats its name; numbers and booleans go as text. */
+function withQuery(url: URL, query: Record<string, z.output<typeof queryValue> | Array<z.output<typeof queryValue>>>): URL {
+  for (const [name, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
+  }
+  return url;
+}
 
 export type ParsedWebServiceCallInput = z.output<typeof inputSchema>;
 

@@ -8,9 +8,13 @@ export interface WebServiceCallInput {
   /** Appended to the URL's own query; an array value repeats the name. */
   query?: Record<string, string | number | boolean | Array<string | number | boolean>>;
   body?: WebServiceCallBody;
-  /** Bound on one HTTP exchange, headers and body together. Default 30 s. */
+  /** One deadline for the whole call once its token is in hand: every redirect hop and the retry after a rejected token. Default 30 s, at most 15 min. */
   timeoutMs?: number;
-  /** Larger responses fail the call rather than fill the worker's memory. Default 10 MiB. */
+  /**
+   * Larger responses fail the call (ResponseTooLarge) rather than fill the worker's memory or
+   * Temporal's payload. Default 1 MiB, at most 2 MiB less 16 KiB; a result is also refused if it
+   * would not fit in a 2 MiB payload once encoded.
+   */
   maxResponseBytes?: number;
 }
 

@@ -1,14 +1,22 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { isTransientStatus, parseRetryAfter } from '../oauth/retry-after';
-import { redact } from '../oauth/redact';
 import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
-import { exchange } from './http-exchange';
+import { exchange, transportFailure } from './http-exchange';
+import { redirectedHop, type Hop } from './redirect';
+import { isTokenRejection, resultOf, type ApiResponse } from './response-outcome';
 import type { WorkerTokenCache, UsableToken } from './token-cache';
 import { parseWebServiceCallInput, type ParsedWebServiceCallInput } from './web-service-call-input';
 import type { WebServiceCallInput, WebServiceCallResult } from './web-service-call-types';
 
 const MAX_REDIRECTS = 5;
+
+/** When the activity has no heartbeat timeout of its own: still often enough to hear of a cancellation soon. */
+const FALLBACK_HEARTBEAT_MS = 3_000;
+
+/** The call's one deadline: every hop, the wait for a replaced token and the retry share it. */
+interface Deadline {
+  at: number;
+  signal: AbortSignal;
+}
 
 /**
  * The authorized HTTP call workflow authors use. The token comes from the worker's cache of the
@@ -17,32 +25,57 @@ const MAX_REDIRECTS = 5;
 export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) {
   return async function webServiceCall(rawInput: WebServiceCallInput): Promise<WebServiceCallResult> {
     const input = parseWebServiceCallInput(rawInput);
-    const tokens = tokensOfNamespace();
-    let grant = await tokens.get(input.server);
-    let result = await callFollowingRedirects(input, grant);
-    if (isTokenRejection(result, grant)) {
-      grant = await tokens.replaceRejected(input.server, grant.token.serial);
-      result = await callFollowingRedirects(input, grant);
-      if (isTokenRejection(result, grant)) {
-        throw nonRetryable(WebServiceCallFailure.HttpClientError, `${input.method} ${originOf(input.url)} answered ${result.status} even with a fresh token`, {
-          status: result.status,
-        });
+    const context = Context.current();
+    return whileHeartbeating(context, async () => {
+      const tokens = tokensOfNamespace();
+      let grant = await unlessAborted(tokens.get(input.server), context.cancellationSignal, input.url);
+      const deadline: Deadline = {
+        at: Date.now() + input.timeoutMs,
+        signal: AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(input.timeoutMs)]),
+      };
+      let response = await callFollowingRedirects(input, grant, deadline);
+      if (isTokenRejection(response, grant.invalidTokenStatuses)) {
+        grant = await unlessAborted(tokens.replaceRejected(input.server, grant.token.serial), deadline.signal, input.url);
+        response = await callFollowingRedirects(input, grant, deadline);
+        if (isTokenRejection(response, grant.invalidTokenStatuses)) {
+          throw nonRetryable(WebServiceCallFailure.HttpClientError, `${input.method} ${input.url.origin} answered ${response.status} even with a fresh token`, {
+            status: response.status,
+          });
+        }
       }
-    }
-    return checkStatus(input, result, grant);
+      return resultOf(response, { method: input.method, origin: input.url.origin, accessToken: grant.token.accessToken });
+    });
   };
 }
 
-function originOf(url: string): string {
-  return new URL(url).origin;
+/**
+ * Heartbeats for as long as the call runs: a lost task or a dead worker shows within the heartbeat
+ * timeout rather than the whole start-to-close, and a heartbeat's answer is how a workflow's
+ * cancellation reaches this activity (and, through its signal, the HTTP request).
+ */
+async function whileHeartbeating<T>(context: Context, work: () => Promise<T>): Promise<T> {
+  context.heartbeat();
+  const every = (context.info.heartbeatTimeoutMs || FALLBACK_HEARTBEAT_MS * 3) / 3;
+  const timer = setInterval(() => context.heartbeat(), every);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
-function requestUrl(input: ParsedWebServiceCallInput): URL {
-  const url = new URL(input.url);
-  for (const [name, value] of Object.entries(input.query)) {
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
-  }
-  return url;
+/** Waits for `promise` (a token, shared with other callers) unless `signal` ends the call first. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal, url: URL): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    // A cancellation is passed on as the SDK gave it; the deadline fails the call as any timed-out exchange does.
+    const abort = () => {
+      const reason = signal.reason as Error;
+      reject(reason.name === 'TimeoutError' ? transportFailure(url, reason) : reason);
+    };
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function assertAllowed(url: URL, grant: UsableToken, server: string): void {
@@ -56,56 +89,26 @@ function assertAllowed(url: URL, grant: UsableToken, server: string): void {
 }
 
 /** Follows a redirect only to an allowed origin, since following it means sending the token there. */
-async function callFollowingRedirects(input: ParsedWebServiceCallInput, grant: UsableToken): Promise<WebServiceCallResult> {
-  let url = requestUrl(input);
+async function callFollowingRedirects(input: ParsedWebServiceCallInput, grant: UsableToken, deadline: Deadline): Promise<ApiResponse> {
+  let hop: Hop = { url: input.url, method: input.method, headers: input.headers, body: input.body };
+  assertAllowed(hop.url, grant, input.server);
   for (let redirects = 0; ; redirects += 1) {
-    assertAllowed(url, grant, input.server);
-    const result = await exchange({
-      url,
-      method: input.method,
-      headers: { ...input.headers, authorization: `Bearer ${grant.token.accessToken}` },
-      body: input.body,
-      timeoutMs: input.timeoutMs,
+    const response = await exchange({
+      ...hop,
+      headers: { ...hop.headers, authorization: `Bearer ${grant.token.accessToken}` },
       maxResponseBytes: input.maxResponseBytes,
-      signal: Context.current().cancellationSignal,
+      signal: deadline.signal,
+      deadline: deadline.at,
     });
-    const location = result.headers.location;
-    if (![301, 302, 303, 307, 308].includes(result.status) || !location || redirects === MAX_REDIRECTS) return result;
-    const target = new URL(location, url);
-    if (!grant.allowedOrigins.includes(target.origin)) {
+    const next = redirects === MAX_REDIRECTS ? undefined : redirectedHop(hop, response);
+    if (!next) return response;
+    if (!grant.allowedOrigins.includes(next.url.origin)) {
       throw nonRetryable(
         WebServiceCallFailure.RedirectRefused,
-        `${url.origin} redirected to ${target.origin}, which is not an allowed origin of OAuth server ${input.server}; not followed`,
-        { status: result.status, origin: target.origin },
+        `${hop.url.origin} redirected to ${next.url.origin}, which is not an allowed origin of OAuth server ${input.server}; not followed`,
+        { status: response.status, origin: next.url.origin },
       );
     }
-    url = target;
+    hop = next;
   }
-}
-
-/**
- * RFC 6750 §3.1: a 401 whose challenge says invalid_token (or says nothing) means "this token", not
- * "this call"; so does any status the server's configuration names for APIs that answer otherwise.
- */
-function isTokenRejection(result: WebServiceCallResult, grant: UsableToken): boolean {
-  if (grant.invalidTokenStatuses.includes(result.status)) return true;
-  if (result.status !== 401) return false;
-  const challenge = result.headers['www-authenticate'];
-  return challenge === undefined || /^\s*bearer\b/i.test(challenge) && (!/error\s*=/i.test(challenge) || /error\s*=\s*"?invalid_token"?/i.test(challenge));
-}
-
-function checkStatus(input: ParsedWebServiceCallInput, result: WebServiceCallResult, grant: UsableToken): WebServiceCallResult {
-  if (result.status < 400) return result;
-  const excerpt = typeof result.body === 'string' ? redact(result.body, [grant.token.accessToken]) : undefined;
-  const details = { status: result.status, body: excerpt };
-  const message = `${input.method} ${originOf(input.url)} answered HTTP ${result.status}`;
-  if (isTransientStatus(result.status)) {
-    throw ApplicationFailure.create({
-      type: WebServiceCallFailure.HttpRetryableStatus,
-      message,
-      details: [details],
-      nextRetryDelay: parseRetryAfter(result.headers['retry-after']),
-    });
-  }
-  throw nonRetryable(WebServiceCallFailure.HttpClientError, message, details);
 }

@@ -18,6 +18,8 @@ export const WebServiceCallFailure = {
   HttpClientError: 'HttpClientError',
   /** 5xx, 408 and 429: Temporal retries these, after `Retry-After` when the server sends one. */
   HttpRetryableStatus: 'HttpRetryableStatus',
+  /** A 5xx, 408 or 429 whose `Retry-After` asks for longer than webServiceCall waits: the workflow decides. */
+  RetryAfterTooLong: 'HttpRetryAfterTooLong',
   /** Connection refused or reset, or the call timed out. */
   HttpTransport: 'HttpTransport',
 } as const;
@@ -33,6 +35,7 @@ export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
   WebServiceCallFailure.ResponseTooLarge,
   WebServiceCallFailure.InvalidResponseBody,
   WebServiceCallFailure.HttpClientError,
+  WebServiceCallFailure.RetryAfterTooLong,
 ];
 
 /** The failures by which a server says it cannot give a token right now (a dependent pauses on these). */

@@ -1,0 +1,107 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
+import { MAX_RESULT_JSON_BYTES, MAX_RETRY_AFTER_MS } from '../contract/web-service-call-limits';
+import { redact } from '../oauth/redact';
+import { isTransientStatus, parseRetryAfter } from '../oauth/retry-after';
+import type { WebServiceCallResult } from './web-service-call-types';
+
+/** An API's answer as it came off the wire, before anything reads meaning into its body. */
+export interface ApiResponse {
+  status: number;
+  /** Lower-case names, repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** What a response is judged against: the call that got it, and the token that must not show in a failure. */
+export interface ResponseContext {
+  method: string;
+  origin: string;
+  accessToken: string;
+}
+
+/**
+ * RFC 6750 §3.1: a 401 whose challenge says invalid_token (or says nothing) means "this token", not
+ * "this call"; so does any status the server's configuration names for APIs that answer otherwise.
+ * Only status and headers decide: the body of a rejection may be anything.
+ */
+export function isTokenRejection(response: ApiResponse, invalidTokenStatuses: readonly number[]): boolean {
+  if (invalidTokenStatuses.includes(response.status)) return true;
+  if (response.status !== 401) return false;
+  const challenge = response.headers['www-authenticate'];
+  return challenge === undefined || (/^\s*bearer\b/i.test(challenge) && (!/error\s*=/i.test(challenge) || /error\s*=\s*"?invalid_token"?/i.test(challenge)));
+}
+
+/**
+ * The call's result, or the typed failure it ends with. The status is judged first: an error
+ * status keeps its meaning whatever its body holds, and only a success's body must parse.
+ */
+export function resultOf(response: ApiResponse, context: ResponseContext): WebServiceCallResult {
+  if (response.status >= 400) throw statusFailure(response, context);
+  const result: WebServiceCallResult = { status: response.status, headers: response.headers, ...decodeBody(response) };
+  const encodedBytes = encodedSize(result, context);
+  if (encodedBytes > MAX_RESULT_JSON_BYTES) {
+    throw nonRetryable(
+      WebServiceCallFailure.ResponseTooLarge,
+      `the response from ${context.origin} takes ${encodedBytes} bytes as a result, more than the ${MAX_RESULT_JSON_BYTES} that fit in a Temporal payload (2 MiB)`,
+      { status: response.status, encodedBytes },
+    );
+  }
+  return result;
+}
+
+/** Its size as Temporal's JSON converter will write it; JSON that parses can still nest too deep to be written again. */
+function encodedSize(result: WebServiceCallResult, context: ResponseContext): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(result));
+  } catch {
+    throw nonRetryable(WebServiceCallFailure.InvalidResponseBody, `the JSON from ${context.origin} is nested too deeply to be passed on`, { status: result.status });
+  }
+}
+
+function statusFailure(response: ApiResponse, context: ResponseContext): ApplicationFailure {
+  const details = { status: response.status, body: excerpt(response, context.accessToken) };
+  const message = `${context.method} ${context.origin} answered HTTP ${response.status}`;
+  if (!isTransientStatus(response.status)) return nonRetryable(WebServiceCallFailure.HttpClientError, message, details);
+  const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+  if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
+    return nonRetryable(
+      WebServiceCallFailure.RetryAfterTooLong,
+      `${message} and asks to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${MAX_RETRY_AFTER_MS / 1000} s webServiceCall waits`,
+      { ...details, retryAfterMs },
+    );
+  }
+  return ApplicationFailure.create({ type: WebServiceCallFailure.HttpRetryableStatus, message, details: [details], nextRetryDelay: retryAfterMs });
+}
+
+/** A readable start of an error's body for the failure's details: never parsed, so never the reason the call fails. */
+function excerpt(response: ApiResponse, accessToken: string): string | undefined {
+  if (response.body.byteLength === 0 || !isTextual(mediaType(response))) return undefined;
+  return redact(response.body.toString('utf8'), [accessToken]);
+}
+
+function decodeBody(response: ApiResponse): Pick<WebServiceCallResult, 'body' | 'bodyType'> {
+  if (response.body.byteLength === 0) return { body: null, bodyType: 'empty' };
+  const type = mediaType(response);
+  if (isJson(type)) {
+    try {
+      return { body: JSON.parse(response.body.toString('utf8')) as unknown, bodyType: 'json' };
+    } catch {
+      throw nonRetryable(WebServiceCallFailure.InvalidResponseBody, `the response says ${type} but its body is not valid JSON`, { status: response.status });
+    }
+  }
+  if (isTextual(type)) return { body: response.body.toString('utf8'), bodyType: 'text' };
+  return { body: response.body.toString('base64'), bodyType: 'base64' };
+}
+
+function mediaType(response: ApiResponse): string {
+  return (response.headers['content-type'] ?? '').toLowerCase();
+}
+
+function isJson(type: string): boolean {
+  return /[/+]json\b/.test(type);
+}
+
+function isTextual(type: string): boolean {
+  return isJson(type) || type.startsWith('text/') || /xml|x-www-form-urlencoded/.test(type);
+}
