@@ -10,7 +10,7 @@ export const DEFAULT_CATEGORY = 'Default';
 export const DEFAULT_MAX_RETRY_ATTEMPTS = 3;
 export const DEFAULT_MAX_WAIT_MS = 60_000;
 const MIN_MAX_WAIT_MS = 1_000;
-const MAX_MAX_WAIT_MS = 15 * 60_000;
+export const MAX_MAX_WAIT_MS = 15 * 60_000;
 
 // eslint-disable-next-line no-control-regex -- the rule is exactly "no control characters"
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
