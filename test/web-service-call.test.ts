@@ -355,7 +355,7 @@ describe('webServiceCall: request in, response out', () => {
 
   describe('timeoutMs', () => {
     const TIMEOUT_MS = 1_500;
-    /** Time for the failure to travel activity → workflow → client; far below the 5-minute start-to-close. */
+    /** Time for the failure to travel activity → workflow → client; far below the activity's start-to-close. */
     const REPORT_MARGIN_MS = 5_000;
     /** The client's clock starts before the request reaches the API, and abort and close take a moment. */
     const CLOSE_SLACK_MS = 1_000;
