@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createDecipheriv, hkdfSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { decode, encode } from '@temporalio/common/lib/encoding';
 import { startCodecServer, type CodecServer } from '../../src/codec/codec-server';
 import {
@@ -13,8 +15,9 @@ import {
   generateCodecKey,
   loadCodecKeyRing,
   parseCodecKeyRing,
+  type CodecKeyFileContents,
 } from '../../src/codec/codec-keys';
-import { EncryptionCodec, PayloadDecryptionError } from '../../src/codec/encryption-codec';
+import { EncryptionCodec, PayloadDecryptionError, PER_PAYLOAD_KEY_SCHEME } from '../../src/codec/encryption-codec';
 import { redactDecodedPayloads } from '../../src/codec/redact-decoded';
 
 const SECRET = 's3cr3t-client-secret-value-0123456789';
@@ -151,22 +154,79 @@ describe('EncryptionCodec', () => {
     { metadata: { encoding: encode('json/protobuf'), messageType: encode('temporal.api.common.v1.Payloads') }, data: encode('{}') },
   ];
 
-  it('round-trips several payloads and marks them binary/encrypted with the current key ID', async () => {
+  it('round-trips several payloads and marks them binary/encrypted with the current key ID and the per-payload-key scheme', async () => {
     const codec = codecWith(k1);
     const encoded = await codec.encode(samples);
     for (const payload of encoded) {
-      assert.deepEqual(Object.keys(payload.metadata ?? {}).sort(), ['encoding', 'encryption-key-id']);
+      assert.deepEqual(Object.keys(payload.metadata ?? {}).sort(), ['encoding', 'encryption-key-id', 'encryption-scheme']);
       assert.equal(metadataText(payload, 'encoding'), 'binary/encrypted');
       assert.equal(metadataText(payload, 'encryption-key-id'), 'k1');
+      assert.equal(metadataText(payload, 'encryption-scheme'), PER_PAYLOAD_KEY_SCHEME);
     }
     assert.deepEqual((await codec.decode(encoded)).map(normalize), samples.map(normalize));
   });
 
-  it('uses a fresh nonce: the same payload encrypts differently each time', async () => {
+  it('encrypts every payload under a key of its own: a fresh 256-bit salt each time', async () => {
     const codec = codecWith(k1);
-    const [first] = await codec.encode([samples[0] as Payload]);
-    const [second] = await codec.encode([samples[0] as Payload]);
-    assert.notDeepEqual(normalize(first as Payload).data, normalize(second as Payload).data);
+    const encoded = await codec.encode(Array.from({ length: 50 }, () => samples[0] as Payload));
+    const salts = new Set(encoded.map((payload) => Buffer.from(payload.data ?? []).subarray(0, 32).toString('hex')));
+    assert.equal(salts.size, 50);
+    assert.equal(new Set(encoded.map((payload) => normalize(payload).data)).size, 50);
+  });
+
+  it('follows the scheme the README documents: HKDF-SHA-256(key, salt, info) gives the AES-256-GCM key and nonce, the clear metadata is the AAD', async () => {
+    const keyBase64 = generateCodecKey();
+    const [encoded] = await codecWith(`k7:${keyBase64}`).encode([samples[0] as Payload]);
+    const data = Buffer.from(encoded?.data ?? []);
+    const salt = data.subarray(0, 32);
+    const info = Buffer.from(`temporal-oauth payload\0${PER_PAYLOAD_KEY_SCHEME}\0k7`);
+    const derived = Buffer.from(hkdfSync('sha256', Buffer.from(keyBase64, 'base64'), salt, info, 44));
+    const decipher = createDecipheriv('aes-256-gcm', derived.subarray(0, 32), derived.subarray(32), { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(JSON.stringify(['binary/encrypted', PER_PAYLOAD_KEY_SCHEME, 'k7'])));
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    const plaintext = Buffer.concat([decipher.update(data.subarray(32, data.length - 16)), decipher.final()]);
+    assert.deepEqual(normalize(temporal.api.common.v1.Payload.decode(plaintext)), normalize(samples[0] as Payload));
+  });
+
+  it('still decrypts every payload the first scheme wrote (the recorded histories, under the test key ring)', async () => {
+    const fixtures = resolve(__dirname, '../../../test/fixtures');
+    const ring = parseCodecKeyRing(JSON.parse(readFileSync(join(fixtures, 'codec-keys.json'), 'utf8')) as CodecKeyFileContents);
+    const old: Payload[] = [];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(collect);
+      if (!node || typeof node !== 'object' || node instanceof Uint8Array) return;
+      const candidate = node as Payload;
+      if (candidate.metadata?.encoding && candidate.data) return void old.push(candidate);
+      Object.values(node).forEach(collect);
+    };
+    for (const file of readdirSync(join(fixtures, 'histories')).filter((name) => name.endsWith('.binpb'))) {
+      collect(temporal.api.history.v1.History.decode(readFileSync(join(fixtures, 'histories', file))).events);
+    }
+    const firstScheme = old.filter((payload) => metadataText(payload, 'encoding') === 'binary/encrypted' && !payload.metadata?.['encryption-scheme']);
+    assert.ok(firstScheme.length > 20, `only ${firstScheme.length} payloads of the first scheme in the fixtures`);
+    const decoded = await new EncryptionCodec(ring).decode(firstScheme);
+    for (const payload of decoded) assert.match(metadataText(payload, 'encoding') ?? '', /^(json\/plain|binary\/null|json\/protobuf)$/);
+  });
+
+  it('rejects a payload whose scheme metadata was removed, changed or whose salt was altered', async () => {
+    const codec = codecWith(k1);
+    const [encoded] = await codec.encode([samples[0] as Payload]);
+    const data = Buffer.from(encoded?.data ?? []);
+    data[3] = (data[3] ?? 0) ^ 1;
+    const { 'encryption-scheme': _scheme, ...withoutScheme } = encoded?.metadata ?? {};
+    const notAuthentic: Payload[] = [
+      { metadata: withoutScheme, data: encoded?.data ?? null },
+      { metadata: encoded?.metadata ?? null, data },
+    ];
+    for (const payload of notAuthentic) {
+      const error = await thrown(() => codec.decode([payload]));
+      assert.ok(error instanceof PayloadDecryptionError);
+      assert.equal(error.code, 'CODEC_PAYLOAD_NOT_AUTHENTIC');
+    }
+    const future = await thrown(() => codec.decode([{ metadata: { ...encoded?.metadata, 'encryption-scheme': encode('v9') }, data: encoded?.data ?? null }]));
+    assert.ok(future instanceof PayloadDecryptionError);
+    assert.equal(future.code, 'CODEC_PAYLOAD_SCHEME_UNKNOWN');
+    assert.equal(future.keyId, 'k1');
   });
 
   it('leaves no plaintext of a secret in the ciphertext', async () => {
