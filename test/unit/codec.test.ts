@@ -352,14 +352,16 @@ function uiPayload(value: unknown): { metadata: Record<string, string>; data: st
 
 describe('codec server', () => {
   const credential = generateCodecKey();
+  const encodeCredential = generateCodecKey();
   let server: CodecServer;
   const auth = { authorization: `Bearer ${credential}`, 'content-type': 'application/json' };
+  const encodeAuth = { authorization: `Bearer ${encodeCredential}`, 'content-type': 'application/json' };
   const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
     call(`${server.url}${path}`, { headers, body: JSON.stringify(body) });
 
   before(async () => {
     const codec = codecWith(`k1:${generateCodecKey()}`);
-    server = await startCodecServer({ codec, credential, allowedOrigin: UI_ORIGIN });
+    server = await startCodecServer({ codec, credential, encodeCredential, allowedOrigin: UI_ORIGIN });
   });
   after(() => server.close());
 
@@ -397,7 +399,7 @@ describe('codec server', () => {
 
   it('round-trips /encode then /decode over HTTP in the protobuf JSON form, under any path prefix', async () => {
     const original = uiPayload({ order: 42, note: 'hello' });
-    const encoded = await post('/default/encode', { payloads: [original] }, { ...auth, origin: UI_ORIGIN, 'x-namespace': 'default' });
+    const encoded = await post('/default/encode', { payloads: [original] }, { ...encodeAuth, origin: UI_ORIGIN, 'x-namespace': 'default' });
     assert.equal(encoded.status, 200, encoded.body);
     assert.equal(encoded.headers['access-control-allow-origin'], UI_ORIGIN);
     const { payloads } = JSON.parse(encoded.body) as { payloads: { metadata: Record<string, string>; data: string }[] };
@@ -410,7 +412,7 @@ describe('codec server', () => {
   });
 
   it('redacts secrets and tokens from /decode output', async () => {
-    const { payloads } = JSON.parse((await post('/encode', { payloads: [uiPayload({ clientSecret: { source: 'local', value: SECRET }, accessToken: 'eyJ.token.sig' })] })).body) as {
+    const { payloads } = JSON.parse((await post('/encode', { payloads: [uiPayload({ clientSecret: { source: 'local', value: SECRET }, accessToken: 'eyJ.token.sig' })] }, encodeAuth)).body) as {
       payloads: unknown[];
     };
     const decoded = await post('/decode', { payloads });
@@ -444,21 +446,76 @@ describe('codec server', () => {
   });
 });
 
-describe('codec server for the dev server’s Web UI (credential in the endpoint path)', () => {
-  const credential = generateCodecKey().replace(/[+/=]/g, '');
-  const json = { 'content-type': 'application/json', origin: UI_ORIGIN };
+describe('codec server: /encode is off unless it has its own credential', () => {
+  const credential = generateCodecKey();
+  const encodeCredential = generateCodecKey();
+  const body = JSON.stringify({ payloads: [uiPayload({ config: 'x' })] });
 
-  it('accepts the credential as the first path segment only when asked to', async () => {
-    for (const acceptPathCredential of [true, false]) {
-      const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, acceptPathCredential });
+  it('answers 403 to /encode when no encodeCredential is set, whatever the caller presents', async () => {
+    const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true });
+    try {
+      const attempts: Record<string, string>[] = [{ authorization: `Bearer ${credential}` }, { origin: UI_ORIGIN }, {}];
+      for (const headers of attempts) {
+        const reply = await call(`${server.url}/encode`, { headers: { ...headers, 'content-type': 'application/json' }, body });
+        assert.equal(reply.status, 403);
+        assert.match(reply.body, /\/encode is off/);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes only the encode credential for /encode, and not it for /decode', async () => {
+    const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, encodeCredential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true });
+    try {
+      const as = (bearer: string | undefined, operation: string, origin?: string) =>
+        call(`${server.url}/${operation}`, {
+          headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(origin ? { origin } : {}) },
+          body,
+        }).then((reply) => reply.status);
+      assert.equal(await as(encodeCredential, 'encode'), 200);
+      assert.equal(await as(credential, 'encode'), 401);
+      assert.equal(await as(undefined, 'encode', UI_ORIGIN), 401);
+      assert.equal(await as(encodeCredential, 'decode'), 401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an encode credential equal to the decode one', async () => {
+    const error = await thrown(() => startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, encodeCredential: credential, allowedOrigin: UI_ORIGIN }));
+    assert.ok(error instanceof TypeError);
+    assert.match(error.message, /encodeCredential must differ/);
+  });
+});
+
+describe('codec server for the dev server’s Web UI (let in by its Origin, no credential in its URL)', () => {
+  const credential = generateCodecKey().replace(/[+/=]/g, '');
+  const body = '{"payloads":[]}';
+
+  it('decodes for the UI origin without a credential only when trustAllowedOrigin is set, and for nobody else without one', async () => {
+    for (const trustAllowedOrigin of [true, false]) {
+      const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin });
       try {
-        const good = await call(`${server.url}/${credential}/decode`, { headers: json, body: '{"payloads":[]}' });
-        assert.equal(good.status, acceptPathCredential ? 200 : 401);
-        const wrong = await call(`${server.url}/not-the-credential/decode`, { headers: json, body: '{"payloads":[]}' });
-        assert.equal(wrong.status, 401);
+        const status = async (path: string, headers: Record<string, string>) =>
+          (await call(`${server.url}${path}`, { headers: { 'content-type': 'application/json', ...headers }, body })).status;
+        assert.equal(await status('/decode', { origin: UI_ORIGIN }), trustAllowedOrigin ? 200 : 401);
+        assert.equal(await status('/default/decode', { origin: UI_ORIGIN, 'x-namespace': 'default' }), trustAllowedOrigin ? 200 : 401);
+        assert.equal(await status('/decode', { origin: 'http://127.0.0.1:9999' }), 403);
+        assert.equal(await status('/decode', {}), 401);
+        // The old way, the credential as the first path segment, is gone with the argv it leaked into.
+        assert.equal(await status(`/${credential}/decode`, {}), 401);
       } finally {
         await server.close();
       }
     }
+  });
+
+  it('refuses to trust an Origin on a host other machines reach', async () => {
+    const error = await thrown(() =>
+      startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true, host: '0.0.0.0' }),
+    );
+    assert.ok(error instanceof TypeError);
+    assert.match(error.message, /loopback/);
   });
 });
