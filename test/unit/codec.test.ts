@@ -298,14 +298,14 @@ describe('redactDecodedPayloads', () => {
       }),
     ]);
     assert.deepEqual(JSON.parse(dataText(redacted as Payload)), {
-      server: { name: 'crm', clientSecret: { source: 'external', ref: 'env:CRM', value: '[REDACTED]' }, clientId: 'app' },
+      server: { name: 'crm', clientSecret: '[REDACTED]', clientId: 'app' },
       list: [{ access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'Bearer' }],
       headers: { Authorization: '[REDACTED]', 'content-type': 'json' },
-      headerList: [['x-auth', '[REDACTED]']],
+      headerList: [['x-auth', 'Bearer [REDACTED]']],
       jwk: { kty: 'RSA', n: 'modulus', e: 'AQAB', d: '[REDACTED]', p: '[REDACTED]', q: '[REDACTED]', dp: '[REDACTED]', dq: '[REDACTED]', qi: '[REDACTED]' },
       octJwk: { kty: 'oct', k: '[REDACTED]' },
       privateJwk: '[REDACTED]',
-      jwkText: '[REDACTED]',
+      jwkText: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: '[REDACTED]' }),
       pem: '[REDACTED]',
       clientSecret: '[REDACTED]',
       form: { client_assertion: '[REDACTED]', password: '[REDACTED]' },
@@ -419,10 +419,7 @@ describe('codec server', () => {
     assert.equal(decoded.status, 200);
     assert.ok(!decoded.body.includes(Buffer.from(SECRET).toString('base64').slice(0, 12)));
     const [payload] = (JSON.parse(decoded.body) as { payloads: { data: string }[] }).payloads;
-    assert.deepEqual(JSON.parse(Buffer.from(payload?.data ?? '', 'base64').toString()), {
-      clientSecret: { source: 'local', value: '[REDACTED]' },
-      accessToken: '[REDACTED]',
-    });
+    assert.deepEqual(JSON.parse(Buffer.from(payload?.data ?? '', 'base64').toString()), { clientSecret: '[REDACTED]', accessToken: '[REDACTED]' });
   });
 
   it('answers 400 with a clear message for malformed JSON, a wrong shape, bad base64 and an unknown key', async () => {
