@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { startCodecServer } from '../src/codec/codec-server';
-import { EncryptionCodec, ENCRYPTED_ENCODING } from '../src/codec/encryption-codec';
+import { DECRYPTED_METADATA } from '../src/codec/decrypted-mark';
+import { EncryptionCodec, ENCRYPTED_ENCODING, PER_PAYLOAD_KEY_SCHEME, SCHEME_METADATA } from '../src/codec/encryption-codec';
 import { collectRawHistories, leaksIn, leaksOf, type RawParts } from './support/leak-scan';
 import { codecKeyFixture, codecKeys, testBed } from './support/test-bed';
 
@@ -66,19 +67,29 @@ describe('no secret or token in plaintext anywhere', () => {
     assert.ok(decoded.length > 0, 'no encrypted payload: is the codec installed?');
   });
 
-  it('the codec endpoint decodes every payload of the run for the Web UI and returns none of those values', async function () {
+  it('every payload of the run was written under a key of its own, and the plugin wrote no decrypted mark into one', async () => {
+    const schemes = new Set(encrypted.map((payload) => Buffer.from(payload.metadata?.[SCHEME_METADATA] ?? []).toString()));
+    assert.deepEqual([...schemes], [PER_PAYLOAD_KEY_SCHEME]);
+    const decoded = await new EncryptionCodec(codecKeys).decode(encrypted);
+    assert.equal(decoded.filter((payload) => payload.metadata?.[DECRYPTED_METADATA] !== undefined).length, 0, 'a payload was encrypted with the mark inside');
+  });
+
+  it('the codec endpoint decodes every payload of the run for the Web UI and returns none of those values, and encrypts nothing for it', async function () {
     this.timeout(300_000);
     const bed = testBed();
     const { authorizationServer } = bed;
     const needles = [...bed.secretsUsed(), ...authorizationServer.issuedAccessTokens(), ...authorizationServer.receivedClientAssertions()];
     const credential = randomBytes(32).toString('base64url');
-    const server = await startCodecServer({ codec: new EncryptionCodec(codecKeys), credential, allowedOrigin: UI_ORIGIN });
+    // As the main job runs it: the Web UI is let in by its Origin.
+    const server = await startCodecServer({ codec: new EncryptionCodec(codecKeys), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true });
     try {
+      const encode = await fetch(`${server.url}/encode`, { method: 'POST', headers: { 'content-type': 'application/json', origin: UI_ORIGIN }, body: '{"payloads":[]}' });
+      assert.equal(encode.status, 403);
       const answers: { what: string; content: Buffer }[] = [];
       for (let start = 0; start < encrypted.length; start += DECODE_BATCH) {
         const response = await fetch(`${server.url}/decode`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json', origin: UI_ORIGIN },
+          headers: { 'content-type': 'application/json', origin: UI_ORIGIN },
           body: JSON.stringify({ payloads: encrypted.slice(start, start + DECODE_BATCH).map(asUiSends) }),
         });
         assert.equal(response.status, 200);

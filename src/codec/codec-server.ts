@@ -9,18 +9,27 @@ import { redactDecodedPayloads } from './redact-decoded';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
-  /** The bearer credential every POST must carry. */
+  /** The bearer credential /decode callers other than the Web UI (the CLI, scripts) send. */
   credential: string;
   /** The Web UI's origin, e.g. http://127.0.0.1:8233; the only origin CORS is answered for. */
   allowedOrigin: string;
   /**
-   * Also accept the credential as the first path segment (`--ui-codec-endpoint http://host:port/<credential>`).
-   * The dev server's Web UI has no login, so it has no bearer token to send; this is the only way it
-   * can authenticate. The credential then shows in the UI's settings: use it on a developer machine only.
+   * Accepts /decode from `allowedOrigin` without a credential: for the dev server's Web UI, which has no
+   * login and so no bearer token to send. A credential in its codec endpoint URL would sit in the dev
+   * server's argv and in the UI's settings for anyone to read. A browser does not let a page forge its
+   * Origin, so only the UI's pages get in; a process on the same machine can, which is why this needs a
+   * loopback host and why decoded payloads are redacted.
    */
-  acceptPathCredential?: boolean;
+  trustAllowedOrigin?: boolean;
+  /**
+   * Turns /encode on for callers presenting this bearer credential (never the decode one, never by
+   * Origin). Off by default: whoever can encode can make input the plugin's workflows take as
+   * encrypted, which is what they check before trusting it.
+   */
+  encodeCredential?: string;
   /** Defaults to 0: a free port, reported in `url`. */
   port?: number;
+  /** Defaults to 127.0.0.1. */
   host?: string;
 }
 
@@ -42,25 +51,33 @@ class HttpError extends Error {
 }
 
 /**
- * Serves the codec-server protocol of the Temporal Web UI and CLI: POST …/decode and POST
- * …/encode with `{"payloads": [Payload in protobuf JSON]}`. Decoded payloads are redacted before
+ * Serves the codec-server protocol of the Temporal Web UI and CLI: POST …/decode (and …/encode, when
+ * turned on) with `{"payloads": [Payload in protobuf JSON]}`. Decoded payloads are redacted before
  * they leave, so the UI shows workflow data but never a secret, private key or token.
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  const { codec, allowedOrigin, port = 0, host = '127.0.0.1' } = options;
-  if (options.credential === '' || /\s/.test(options.credential)) {
-    throw new TypeError('codec server credential must be a non-empty bearer token without whitespace');
+  const { codec, allowedOrigin, port = 0, host = '127.0.0.1', trustAllowedOrigin = false, encodeCredential } = options;
+  for (const [name, value] of [['credential', options.credential], ['encodeCredential', encodeCredential]] as const) {
+    if (value !== undefined && (value === '' || /\s/.test(value))) {
+      throw new TypeError(`codec server ${name} must be a non-empty bearer token without whitespace`);
+    }
+  }
+  if (encodeCredential === options.credential) {
+    throw new TypeError('codec server encodeCredential must differ from credential: reading payloads must not be enough to write them');
   }
   if (!URL.canParse(allowedOrigin) || new URL(allowedOrigin).origin !== allowedOrigin) {
     // A trailing slash or path would never equal a browser's Origin header and silently block the UI.
     throw new TypeError(`allowedOrigin must be a bare origin such as http://127.0.0.1:8233, got "${allowedOrigin}"`);
   }
-  // Comparing digests keeps the comparison constant-time without revealing the credential's length.
-  const expected = digest(options.credential);
-  const matches = (presented: string | undefined) => presented !== undefined && timingSafeEqual(digest(presented), expected);
-  const isAuthorized = (req: IncomingMessage, segments: string[]): boolean =>
-    matches(/^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1]) ||
-    (options.acceptPathCredential === true && segments.length === 2 && matches(decodeURIComponent(segments[0] ?? '')));
+  if (trustAllowedOrigin && !isLoopbackHost(host)) {
+    throw new TypeError(`trustAllowedOrigin needs a loopback host (127.0.0.1, ::1 or localhost), got "${host}": elsewhere anyone can send that Origin`);
+  }
+  const decodeCredential = bearerMatcher(options.credential);
+  const encodeCredentialMatches = encodeCredential === undefined ? undefined : bearerMatcher(encodeCredential);
+  const isAuthorized = (req: IncomingMessage, operation: 'decode' | 'encode'): boolean => {
+    if (operation === 'encode') return encodeCredentialMatches?.(req) === true;
+    return decodeCredential(req) || (trustAllowedOrigin && req.headers.origin === allowedOrigin);
+  };
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -94,7 +111,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       res.setHeader('Allow', 'POST, OPTIONS');
       throw new HttpError(405, 'method not allowed');
     }
-    if (!isAuthorized(req, segments)) {
+    if (operation === 'encode' && encodeCredentialMatches === undefined) {
+      throw new HttpError(403, '/encode is off: it would let anyone who reaches it make payloads the workflows take as encrypted');
+    }
+    if (!isAuthorized(req, operation)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new HttpError(401, 'a valid bearer credential is required');
     }
@@ -117,6 +137,19 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     url: `http://${urlHost}:${address.port}`,
     close: () => closeServer(server),
   };
+}
+
+/** Whether a request's `Authorization: Bearer …` is `credential`, compared in constant time without revealing its length. */
+function bearerMatcher(credential: string): (req: IncomingMessage) => boolean {
+  const expected = digest(credential);
+  return (req) => {
+    const presented = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
+    return presented !== undefined && timingSafeEqual(digest(presented), expected);
+  };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function digest(value: string): Buffer {

@@ -62,12 +62,13 @@ async function main(): Promise<void> {
     const codecKeys = demoCodecKeys();
     const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
     const uiOrigin = `http://127.0.0.1:${uiPort}`;
+    // For the CLI (`--codec-auth "Bearer …"`); the Web UI is let in by its Origin, so the credential stays out of argv.
     const codecCredential = readOrCreate(resolve(STATE_DIR, 'codec-endpoint-credential'), () => randomBytes(24).toString('base64url'));
     const codecServer = await startCodecServer({
       codec: new EncryptionCodec(codecKeys),
       credential: codecCredential,
       allowedOrigin: uiOrigin,
-      acceptPathCredential: true,
+      trustAllowedOrigin: true,
       port: Number(process.env.DEMO_CODEC_PORT ?? 9402),
     });
     closers.push(() => codecServer.close());
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       port: Number(process.env.TEMPORAL_PORT ?? 7233),
       uiPort,
       dbFilename: resolve(STATE_DIR, 'dev-server.db'),
-      extraArgs: ['--ui-codec-endpoint', `${codecServer.url}/${codecCredential}`],
+      uiCodecEndpoint: codecServer.url,
       log,
     });
     closers.push(() => temporal.teardown());

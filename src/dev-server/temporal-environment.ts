@@ -23,6 +23,12 @@ export interface TemporalEnvironmentOptions {
   uiPort?: number;
   /** Keeps the dev server's state across restarts; its folder is created when missing. */
   dbFilename?: string;
+  /**
+   * The codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`). It shows in the dev
+   * server's argv and the UI's settings, so it must carry no credential: see `trustAllowedOrigin` of
+   * the codec server for how the UI gets in without one.
+   */
+  uiCodecEndpoint?: string;
   extraArgs?: string[];
   /** The dev server's own log goes to this file (appended) instead of this process's stdout and stderr. */
   outputFile?: string;
@@ -133,7 +139,8 @@ function indexedValueType(key: SearchAttributeKey<'KEYWORD'>) {
 
 async function startDevServer(options: TemporalEnvironmentOptions, log: (line: string) => void): Promise<TemporalEnvironment> {
   const executable = await locateTemporalCli({ log });
-  const { ui, port: requestedPort, uiPort, dbFilename, extraArgs, outputFile } = options;
+  const { ui, port: requestedPort, uiPort, dbFilename, uiCodecEndpoint, extraArgs = [], outputFile } = options;
+  const codecArgs = uiCodecEndpoint === undefined ? [] : ['--ui-codec-endpoint', credentialFreeUrl(uiCodecEndpoint)];
   if (dbFilename) await mkdir(dirname(dbFilename), { recursive: true });
   const launcher = outputFile ? await outputCapturingLauncher(executable, outputFile) : undefined;
   let env: TestWorkflowEnvironment;
@@ -147,7 +154,7 @@ async function startDevServer(options: TemporalEnvironmentOptions, log: (line: s
         port: requestedPort,
         uiPort,
         dbFilename,
-        extraArgs,
+        extraArgs: [...codecArgs, ...extraArgs],
       },
     });
   } catch (error) {
@@ -184,6 +191,15 @@ async function startDevServer(options: TemporalEnvironmentOptions, log: (line: s
       }
     },
   };
+}
+
+/** A URL the dev server may show to anyone: no user info, no query, which is where credentials hide. */
+function credentialFreeUrl(url: string): string {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username !== '' || parsed.password !== '' || parsed.search !== '') {
+    throw new TypeError('uiCodecEndpoint must be an http(s) URL without user info or query: the dev server shows it in its argv and Web UI settings');
+  }
+  return url;
 }
 
 /** The SDK spawns the dev server as our direct child and does not tell us its pid. */

@@ -5,6 +5,7 @@ import { createOAuthActivities, type OAuthActivitiesOptions } from '../activitie
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
+import { MarkingCodec } from '../codec/marking-codec';
 import { isTokenRequestTaskQueue } from '../contract/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
 import { workflowsEntryWith } from './workflows-entry';
@@ -20,12 +21,18 @@ export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
 
 /** A user's own failure converter is kept: it then decides whether failure messages are encoded. */
 const ENCODING_FAILURE_CONVERTER_PATH = require.resolve('../codec/failure-converter');
+/**
+ * Tags what arrived encrypted, for `arrivedEncrypted`. A user's own payload converter is kept: built
+ * with `withEncryptedInputTags`, it tags too; otherwise the plugin's workflows see no input as encrypted.
+ */
+const TAGGING_PAYLOAD_CONVERTER_PATH = require.resolve('../codec/payload-converter');
 
 function encryptingConverter(keys: CodecKeyRing): (existing: DataConverter | undefined) => DataConverter {
   return (existing) => ({
     ...existing,
-    // Last, so that encryption wraps whatever the user's own codecs produce.
-    payloadCodecs: [...(existing?.payloadCodecs ?? []), new EncryptionCodec(keys)],
+    // Encryption wraps whatever the user's own codecs produce.
+    payloadCodecs: [new MarkingCodec(new EncryptionCodec(keys), existing?.payloadCodecs)],
+    payloadConverterPath: existing?.payloadConverterPath ?? TAGGING_PAYLOAD_CONVERTER_PATH,
     failureConverterPath: existing?.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH,
   });
 }
@@ -69,11 +76,15 @@ export class TemporalOAuthPlugin extends SimplePlugin {
     this.encrypts = keys !== false;
   }
 
-  /** A prebuilt bundle holds the workflows' failure converter: the one that encodes failure messages, unless the user brings one. */
+  /** A prebuilt bundle holds the workflows' converters: the plugin's, unless the user brings their own. */
   override configureBundler(options: BundleOptions): BundleOptions {
     const configured = super.configureBundler(options);
     if (!this.encrypts) return configured;
-    return { ...configured, failureConverterPath: configured.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH };
+    return {
+      ...configured,
+      payloadConverterPath: configured.payloadConverterPath ?? TAGGING_PAYLOAD_CONVERTER_PATH,
+      failureConverterPath: configured.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH,
+    };
   }
 
   /** Every worker of the plugin also serves the token requests of the server workflows on its task queue. */

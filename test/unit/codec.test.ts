@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createDecipheriv, hkdfSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { decode, encode } from '@temporalio/common/lib/encoding';
 import { startCodecServer, type CodecServer } from '../../src/codec/codec-server';
 import {
@@ -13,8 +15,9 @@ import {
   generateCodecKey,
   loadCodecKeyRing,
   parseCodecKeyRing,
+  type CodecKeyFileContents,
 } from '../../src/codec/codec-keys';
-import { EncryptionCodec, PayloadDecryptionError } from '../../src/codec/encryption-codec';
+import { EncryptionCodec, PayloadDecryptionError, PER_PAYLOAD_KEY_SCHEME } from '../../src/codec/encryption-codec';
 import { redactDecodedPayloads } from '../../src/codec/redact-decoded';
 
 const SECRET = 's3cr3t-client-secret-value-0123456789';
@@ -151,22 +154,79 @@ describe('EncryptionCodec', () => {
     { metadata: { encoding: encode('json/protobuf'), messageType: encode('temporal.api.common.v1.Payloads') }, data: encode('{}') },
   ];
 
-  it('round-trips several payloads and marks them binary/encrypted with the current key ID', async () => {
+  it('round-trips several payloads and marks them binary/encrypted with the current key ID and the per-payload-key scheme', async () => {
     const codec = codecWith(k1);
     const encoded = await codec.encode(samples);
     for (const payload of encoded) {
-      assert.deepEqual(Object.keys(payload.metadata ?? {}).sort(), ['encoding', 'encryption-key-id']);
+      assert.deepEqual(Object.keys(payload.metadata ?? {}).sort(), ['encoding', 'encryption-key-id', 'encryption-scheme']);
       assert.equal(metadataText(payload, 'encoding'), 'binary/encrypted');
       assert.equal(metadataText(payload, 'encryption-key-id'), 'k1');
+      assert.equal(metadataText(payload, 'encryption-scheme'), PER_PAYLOAD_KEY_SCHEME);
     }
     assert.deepEqual((await codec.decode(encoded)).map(normalize), samples.map(normalize));
   });
 
-  it('uses a fresh nonce: the same payload encrypts differently each time', async () => {
+  it('encrypts every payload under a key of its own: a fresh 256-bit salt each time', async () => {
     const codec = codecWith(k1);
-    const [first] = await codec.encode([samples[0] as Payload]);
-    const [second] = await codec.encode([samples[0] as Payload]);
-    assert.notDeepEqual(normalize(first as Payload).data, normalize(second as Payload).data);
+    const encoded = await codec.encode(Array.from({ length: 50 }, () => samples[0] as Payload));
+    const salts = new Set(encoded.map((payload) => Buffer.from(payload.data ?? []).subarray(0, 32).toString('hex')));
+    assert.equal(salts.size, 50);
+    assert.equal(new Set(encoded.map((payload) => normalize(payload).data)).size, 50);
+  });
+
+  it('follows the scheme the README documents: HKDF-SHA-256(key, salt, info) gives the AES-256-GCM key and nonce, the clear metadata is the AAD', async () => {
+    const keyBase64 = generateCodecKey();
+    const [encoded] = await codecWith(`k7:${keyBase64}`).encode([samples[0] as Payload]);
+    const data = Buffer.from(encoded?.data ?? []);
+    const salt = data.subarray(0, 32);
+    const info = Buffer.from(`temporal-oauth payload\0${PER_PAYLOAD_KEY_SCHEME}\0k7`);
+    const derived = Buffer.from(hkdfSync('sha256', Buffer.from(keyBase64, 'base64'), salt, info, 44));
+    const decipher = createDecipheriv('aes-256-gcm', derived.subarray(0, 32), derived.subarray(32), { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(JSON.stringify(['binary/encrypted', PER_PAYLOAD_KEY_SCHEME, 'k7'])));
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    const plaintext = Buffer.concat([decipher.update(data.subarray(32, data.length - 16)), decipher.final()]);
+    assert.deepEqual(normalize(temporal.api.common.v1.Payload.decode(plaintext)), normalize(samples[0] as Payload));
+  });
+
+  it('still decrypts every payload the first scheme wrote (the recorded histories, under the test key ring)', async () => {
+    const fixtures = resolve(__dirname, '../../../test/fixtures');
+    const ring = parseCodecKeyRing(JSON.parse(readFileSync(join(fixtures, 'codec-keys.json'), 'utf8')) as CodecKeyFileContents);
+    const old: Payload[] = [];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(collect);
+      if (!node || typeof node !== 'object' || node instanceof Uint8Array) return;
+      const candidate = node as Payload;
+      if (candidate.metadata?.encoding && candidate.data) return void old.push(candidate);
+      Object.values(node).forEach(collect);
+    };
+    for (const file of readdirSync(join(fixtures, 'histories')).filter((name) => name.endsWith('.binpb'))) {
+      collect(temporal.api.history.v1.History.decode(readFileSync(join(fixtures, 'histories', file))).events);
+    }
+    const firstScheme = old.filter((payload) => metadataText(payload, 'encoding') === 'binary/encrypted' && !payload.metadata?.['encryption-scheme']);
+    assert.ok(firstScheme.length > 20, `only ${firstScheme.length} payloads of the first scheme in the fixtures`);
+    const decoded = await new EncryptionCodec(ring).decode(firstScheme);
+    for (const payload of decoded) assert.match(metadataText(payload, 'encoding') ?? '', /^(json\/plain|binary\/null|json\/protobuf)$/);
+  });
+
+  it('rejects a payload whose scheme metadata was removed, changed or whose salt was altered', async () => {
+    const codec = codecWith(k1);
+    const [encoded] = await codec.encode([samples[0] as Payload]);
+    const data = Buffer.from(encoded?.data ?? []);
+    data[3] = (data[3] ?? 0) ^ 1;
+    const { 'encryption-scheme': _scheme, ...withoutScheme } = encoded?.metadata ?? {};
+    const notAuthentic: Payload[] = [
+      { metadata: withoutScheme, data: encoded?.data ?? null },
+      { metadata: encoded?.metadata ?? null, data },
+    ];
+    for (const payload of notAuthentic) {
+      const error = await thrown(() => codec.decode([payload]));
+      assert.ok(error instanceof PayloadDecryptionError);
+      assert.equal(error.code, 'CODEC_PAYLOAD_NOT_AUTHENTIC');
+    }
+    const future = await thrown(() => codec.decode([{ metadata: { ...encoded?.metadata, 'encryption-scheme': encode('v9') }, data: encoded?.data ?? null }]));
+    assert.ok(future instanceof PayloadDecryptionError);
+    assert.equal(future.code, 'CODEC_PAYLOAD_SCHEME_UNKNOWN');
+    assert.equal(future.keyId, 'k1');
   });
 
   it('leaves no plaintext of a secret in the ciphertext', async () => {
@@ -238,14 +298,14 @@ describe('redactDecodedPayloads', () => {
       }),
     ]);
     assert.deepEqual(JSON.parse(dataText(redacted as Payload)), {
-      server: { name: 'crm', clientSecret: { source: 'external', ref: 'env:CRM', value: '[REDACTED]' }, clientId: 'app' },
+      server: { name: 'crm', clientSecret: '[REDACTED]', clientId: 'app' },
       list: [{ access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'Bearer' }],
       headers: { Authorization: '[REDACTED]', 'content-type': 'json' },
-      headerList: [['x-auth', '[REDACTED]']],
+      headerList: [['x-auth', 'Bearer [REDACTED]']],
       jwk: { kty: 'RSA', n: 'modulus', e: 'AQAB', d: '[REDACTED]', p: '[REDACTED]', q: '[REDACTED]', dp: '[REDACTED]', dq: '[REDACTED]', qi: '[REDACTED]' },
       octJwk: { kty: 'oct', k: '[REDACTED]' },
       privateJwk: '[REDACTED]',
-      jwkText: '[REDACTED]',
+      jwkText: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: '[REDACTED]' }),
       pem: '[REDACTED]',
       clientSecret: '[REDACTED]',
       form: { client_assertion: '[REDACTED]', password: '[REDACTED]' },
@@ -292,14 +352,16 @@ function uiPayload(value: unknown): { metadata: Record<string, string>; data: st
 
 describe('codec server', () => {
   const credential = generateCodecKey();
+  const encodeCredential = generateCodecKey();
   let server: CodecServer;
   const auth = { authorization: `Bearer ${credential}`, 'content-type': 'application/json' };
+  const encodeAuth = { authorization: `Bearer ${encodeCredential}`, 'content-type': 'application/json' };
   const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
     call(`${server.url}${path}`, { headers, body: JSON.stringify(body) });
 
   before(async () => {
     const codec = codecWith(`k1:${generateCodecKey()}`);
-    server = await startCodecServer({ codec, credential, allowedOrigin: UI_ORIGIN });
+    server = await startCodecServer({ codec, credential, encodeCredential, allowedOrigin: UI_ORIGIN });
   });
   after(() => server.close());
 
@@ -337,7 +399,7 @@ describe('codec server', () => {
 
   it('round-trips /encode then /decode over HTTP in the protobuf JSON form, under any path prefix', async () => {
     const original = uiPayload({ order: 42, note: 'hello' });
-    const encoded = await post('/default/encode', { payloads: [original] }, { ...auth, origin: UI_ORIGIN, 'x-namespace': 'default' });
+    const encoded = await post('/default/encode', { payloads: [original] }, { ...encodeAuth, origin: UI_ORIGIN, 'x-namespace': 'default' });
     assert.equal(encoded.status, 200, encoded.body);
     assert.equal(encoded.headers['access-control-allow-origin'], UI_ORIGIN);
     const { payloads } = JSON.parse(encoded.body) as { payloads: { metadata: Record<string, string>; data: string }[] };
@@ -350,17 +412,14 @@ describe('codec server', () => {
   });
 
   it('redacts secrets and tokens from /decode output', async () => {
-    const { payloads } = JSON.parse((await post('/encode', { payloads: [uiPayload({ clientSecret: { source: 'local', value: SECRET }, accessToken: 'eyJ.token.sig' })] })).body) as {
+    const { payloads } = JSON.parse((await post('/encode', { payloads: [uiPayload({ clientSecret: { source: 'local', value: SECRET }, accessToken: 'eyJ.token.sig' })] }, encodeAuth)).body) as {
       payloads: unknown[];
     };
     const decoded = await post('/decode', { payloads });
     assert.equal(decoded.status, 200);
     assert.ok(!decoded.body.includes(Buffer.from(SECRET).toString('base64').slice(0, 12)));
     const [payload] = (JSON.parse(decoded.body) as { payloads: { data: string }[] }).payloads;
-    assert.deepEqual(JSON.parse(Buffer.from(payload?.data ?? '', 'base64').toString()), {
-      clientSecret: { source: 'local', value: '[REDACTED]' },
-      accessToken: '[REDACTED]',
-    });
+    assert.deepEqual(JSON.parse(Buffer.from(payload?.data ?? '', 'base64').toString()), { clientSecret: '[REDACTED]', accessToken: '[REDACTED]' });
   });
 
   it('answers 400 with a clear message for malformed JSON, a wrong shape, bad base64 and an unknown key', async () => {
@@ -384,21 +443,76 @@ describe('codec server', () => {
   });
 });
 
-describe('codec server for the dev server’s Web UI (credential in the endpoint path)', () => {
-  const credential = generateCodecKey().replace(/[+/=]/g, '');
-  const json = { 'content-type': 'application/json', origin: UI_ORIGIN };
+describe('codec server: /encode is off unless it has its own credential', () => {
+  const credential = generateCodecKey();
+  const encodeCredential = generateCodecKey();
+  const body = JSON.stringify({ payloads: [uiPayload({ config: 'x' })] });
 
-  it('accepts the credential as the first path segment only when asked to', async () => {
-    for (const acceptPathCredential of [true, false]) {
-      const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, acceptPathCredential });
+  it('answers 403 to /encode when no encodeCredential is set, whatever the caller presents', async () => {
+    const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true });
+    try {
+      const attempts: Record<string, string>[] = [{ authorization: `Bearer ${credential}` }, { origin: UI_ORIGIN }, {}];
+      for (const headers of attempts) {
+        const reply = await call(`${server.url}/encode`, { headers: { ...headers, 'content-type': 'application/json' }, body });
+        assert.equal(reply.status, 403);
+        assert.match(reply.body, /\/encode is off/);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes only the encode credential for /encode, and not it for /decode', async () => {
+    const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, encodeCredential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true });
+    try {
+      const as = (bearer: string | undefined, operation: string, origin?: string) =>
+        call(`${server.url}/${operation}`, {
+          headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(origin ? { origin } : {}) },
+          body,
+        }).then((reply) => reply.status);
+      assert.equal(await as(encodeCredential, 'encode'), 200);
+      assert.equal(await as(credential, 'encode'), 401);
+      assert.equal(await as(undefined, 'encode', UI_ORIGIN), 401);
+      assert.equal(await as(encodeCredential, 'decode'), 401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an encode credential equal to the decode one', async () => {
+    const error = await thrown(() => startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, encodeCredential: credential, allowedOrigin: UI_ORIGIN }));
+    assert.ok(error instanceof TypeError);
+    assert.match(error.message, /encodeCredential must differ/);
+  });
+});
+
+describe('codec server for the dev server’s Web UI (let in by its Origin, no credential in its URL)', () => {
+  const credential = generateCodecKey().replace(/[+/=]/g, '');
+  const body = '{"payloads":[]}';
+
+  it('decodes for the UI origin without a credential only when trustAllowedOrigin is set, and for nobody else without one', async () => {
+    for (const trustAllowedOrigin of [true, false]) {
+      const server = await startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin });
       try {
-        const good = await call(`${server.url}/${credential}/decode`, { headers: json, body: '{"payloads":[]}' });
-        assert.equal(good.status, acceptPathCredential ? 200 : 401);
-        const wrong = await call(`${server.url}/not-the-credential/decode`, { headers: json, body: '{"payloads":[]}' });
-        assert.equal(wrong.status, 401);
+        const status = async (path: string, headers: Record<string, string>) =>
+          (await call(`${server.url}${path}`, { headers: { 'content-type': 'application/json', ...headers }, body })).status;
+        assert.equal(await status('/decode', { origin: UI_ORIGIN }), trustAllowedOrigin ? 200 : 401);
+        assert.equal(await status('/default/decode', { origin: UI_ORIGIN, 'x-namespace': 'default' }), trustAllowedOrigin ? 200 : 401);
+        assert.equal(await status('/decode', { origin: 'http://127.0.0.1:9999' }), 403);
+        assert.equal(await status('/decode', {}), 401);
+        // The old way, the credential as the first path segment, is gone with the argv it leaked into.
+        assert.equal(await status(`/${credential}/decode`, {}), 401);
       } finally {
         await server.close();
       }
     }
+  });
+
+  it('refuses to trust an Origin on a host other machines reach', async () => {
+    const error = await thrown(() =>
+      startCodecServer({ codec: codecWith(`k1:${generateCodecKey()}`), credential, allowedOrigin: UI_ORIGIN, trustAllowedOrigin: true, host: '0.0.0.0' }),
+    );
+    assert.ok(error instanceof TypeError);
+    assert.match(error.message, /loopback/);
   });
 });

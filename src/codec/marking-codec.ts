@@ -1,0 +1,31 @@
+import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import { withDecryptedMark, withoutDecryptedMark } from './decrypted-mark';
+import { isEncryptedPayload, type EncryptionCodec } from './encryption-codec';
+
+/**
+ * The plugin's codec chain: the user's codecs inside the encryption (encoded first, decoded last), and
+ * the decrypted mark decided once the whole chain has decoded, so that a user's codec (compression,
+ * say) can neither lose the mark of a payload that arrived encrypted nor give one to a payload that
+ * arrived in clear.
+ */
+export class MarkingCodec implements PayloadCodec {
+  constructor(
+    private readonly encryption: EncryptionCodec,
+    private readonly inner: readonly PayloadCodec[] = [],
+  ) {}
+
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    let result = payloads.map(withoutDecryptedMark);
+    for (const codec of this.inner) result = await codec.encode(result, context);
+    return this.encryption.encode(result);
+  }
+
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const arrivedEncrypted = payloads.map(isEncryptedPayload);
+    let result = await this.encryption.decode(payloads);
+    for (const codec of [...this.inner].reverse()) result = await codec.decode(result, context);
+    // A codec that changed the number of payloads leaves no way to tell which is which: mark none.
+    const aligned = result.length === payloads.length;
+    return result.map((payload, index) => (aligned && arrivedEncrypted[index] === true ? withDecryptedMark(payload) : withoutDecryptedMark(payload)));
+  }
+}
