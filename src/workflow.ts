@@ -8,3 +8,4 @@ export { WebServiceCallFailure } from './contract/failures';
 export { OAuthServerDependency } from './workflows/oauth-dependency';
 export { importSourceWorkflow, importProgressQuery, DEFAULT_SINK_ACTIVITY } from './workflows/import-source';
 export type { ImportBatch, ImportSourceInput, ImportProgress } from './workflows/import-source';
+export { withEncryptedInputTags } from './codec/encrypted-input-converter';
