@@ -162,7 +162,9 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
       .description('change settings (a left-out secret is kept); the server must then be authorized again')
       .argument('<name>'),
   ).action(async (name: string, options: ServerFlags & { json?: boolean }) => {
-    const view = await editServer(await client(), name, await serverChanges(options));
+    // Read first: a wrong command line is refused before connecting.
+    const changes = await serverChanges(options);
+    const view = await editServer(await client(), name, changes);
     print(options.json, view, () => serverDetails(view));
     if (view.status === 'NotAuthorized') io.stderr(`Saved. OAuth server ${view.config.name} is Not authorized until \`temporal-oauth servers authorize ${view.config.name}\`.`);
   });
