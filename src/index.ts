@@ -1,3 +1,7 @@
+// First, so that an old Node.js is named before a dependency breaks on it.
+import { requireSupportedNode } from './supported-node';
+requireSupportedNode();
+
 export { TemporalOAuthPlugin, type TemporalOAuthPluginOptions } from './plugin/plugin';
 export type { OAuthActivitiesOptions } from './activities';
 export { WebServiceCallFailure } from './contract/failures';
@@ -9,3 +13,7 @@ export * from './admin/servers';
 export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';
 export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability } from './contract/definitions';
+export { parseCodecKeyRing, loadCodecKeyRing, generateCodecKey, CodecKeyError, type CodecKeyRing, type CodecKeyFileContents } from './codec/codec-keys';
+export { startCodecServer, type CodecServer, type CodecServerOptions } from './codec/codec-server';
+export { EncryptionCodec } from './codec/encryption-codec';
+export { MINIMUM_NODE_VERSION } from './supported-node';

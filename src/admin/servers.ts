@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { parseOAuthServerConfig } from '../oauth/config';
+import { parseOAuthServerConfig, type OAuthServerConfigInput } from '../oauth/config';
 import {
   authorizeUpdate,
   deleteUpdate,
@@ -28,7 +28,7 @@ export interface AdminOptions {
  * Saves a new OAuth server and waits for its first token request. The server is saved even when
  * that request fails: the returned view then shows status Error and the reason.
  */
-export async function createServer(client: Client, input: unknown, { taskQueue }: AdminOptions): Promise<ServerView> {
+export async function createServer(client: Client, input: OAuthServerConfigInput, { taskQueue }: AdminOptions): Promise<ServerView> {
   const config = parseOAuthServerConfig(input);
   const start = new WithStartWorkflowOperation<typeof oauthServerWorkflow>(OAUTH_SERVER_WORKFLOW_TYPE, {
     workflowId: serverWorkflowId(config.name),
