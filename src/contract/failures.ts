@@ -20,6 +20,12 @@ export const WebServiceCallFailure = {
   HttpRetryableStatus: 'HttpRetryableStatus',
   /** Connection refused or reset, or the call timed out. */
   HttpTransport: 'HttpTransport',
+  /**
+   * The API rejected the server's token again, too soon after a rejected token was replaced: a
+   * server replaces rejected tokens at most once per 30 s, so that an API that rejects every token
+   * cannot make it hammer its authorization server.
+   */
+  RejectedTokenRefreshRationed: 'OAuthRejectedTokenRefreshRationed',
 } as const;
 
 export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
@@ -33,6 +39,7 @@ export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
   WebServiceCallFailure.ResponseTooLarge,
   WebServiceCallFailure.InvalidResponseBody,
   WebServiceCallFailure.HttpClientError,
+  WebServiceCallFailure.RejectedTokenRefreshRationed,
 ];
 
 /** The failures by which a server says it cannot give a token right now (a dependent pauses on these). */
