@@ -23,10 +23,12 @@ function invalid(field: string, message: string): Error {
   return nonRetryable(ServerFailure.InvalidRequest, `${field}: ${message}`, { field });
 }
 
+/** `what` names the payload in messages; a refusal of the payload as a whole names the field `payload`. */
 function record(payload: unknown, what: string, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid(what, 'must be an object');
-  const unknownKey = Object.keys(payload).find((key) => !allowed.includes(key));
-  if (unknownKey !== undefined) throw invalid(unknownKey.slice(0, 100), `is not a field of ${what}`);
+  const prototype: unknown = typeof payload === 'object' && payload !== null ? Object.getPrototypeOf(payload) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) throw invalid('payload', `the ${what} must be a plain object`);
+  const unknownKey = Object.keys(payload as object).find((key) => !allowed.includes(key));
+  if (unknownKey !== undefined) throw invalid(JSON.stringify(unknownKey.slice(0, 100)), `is not a field of the ${what}`);
   return payload as Record<string, unknown>;
 }
 
