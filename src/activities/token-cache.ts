@@ -23,8 +23,10 @@ export interface UsableToken {
  * and no token request beyond the workflow's own.
  */
 export class WorkerTokenCache {
-  private readonly grants = new Map<string, { grant: TokenGrant; checkedAt: number }>();
+  /** `flight` numbers the request each answer came from: an answer to an older request never replaces a newer one. */
+  private readonly grants = new Map<string, { grant: TokenGrant; checkedAt: number; flight: number }>();
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
+  private lastFlight = 0;
 
   constructor(
     private readonly source: TokenSource,
@@ -56,12 +58,25 @@ export class WorkerTokenCache {
     return grant.status === 'OK' && grant.token !== undefined && this.now() < cacheUntil(grant.token.obtainedAt, grant.token.expiresAt);
   }
 
+  /**
+   * A flight that started before the cached answer's may still end after it: it replaces that answer
+   * only if it brings a newer token.
+   */
+  private isNewer(cacheKey: string, flight: number, grant: TokenGrant): boolean {
+    const cached = this.grants.get(cacheKey);
+    if (!cached || flight > cached.flight) return true;
+    return grant.status === 'OK' && (grant.token?.serial ?? 0) > (cached.grant.token?.serial ?? 0);
+  }
+
   private async singleFlight(flightKey: string, fetch: () => Promise<TokenGrant>, cacheKey = flightKey): Promise<TokenGrant> {
     let flight = this.inFlight.get(flightKey);
     if (!flight) {
+      const number = ++this.lastFlight;
       flight = fetch().then((grant) => {
-        if (this.isFresh(grant)) this.grants.set(cacheKey, { grant, checkedAt: this.now() });
-        else this.grants.delete(cacheKey);
+        if (this.isNewer(cacheKey, number, grant)) {
+          if (this.isFresh(grant)) this.grants.set(cacheKey, { grant, checkedAt: this.now(), flight: number });
+          else this.grants.delete(cacheKey);
+        }
         return grant;
       });
       this.inFlight.set(flightKey, flight);
@@ -76,6 +91,7 @@ function isRefused(grant: TokenGrant): boolean {
 }
 
 function usable(server: string, grant: TokenGrant): UsableToken {
+  if (grant.status === 'Deleted') throw nonRetryable(WebServiceCallFailure.ServerDeleted, `OAuth server ${server} has been deleted`);
   if (grant.status === 'Error') {
     throw nonRetryable(
       WebServiceCallFailure.ServerDisabled,

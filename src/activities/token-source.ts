@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { failureFromClientError } from '../contract/client-errors';
 import { freshTokenUpdate, serverWorkflowId, tokenGrantQuery, type TokenGrant } from '../contract/definitions';
 
@@ -12,17 +12,23 @@ export interface TokenSource {
 
 export function workflowTokenSource(client: () => Client): TokenSource {
   const handle = (server: string) => client().workflow.getHandle(serverWorkflowId(server));
+  const current = (server: string) =>
+    handle(server)
+      .query(tokenGrantQuery)
+      .catch((error: unknown) => {
+        throw failureFromClientError(server, error);
+      });
   return {
-    current: (server) =>
-      handle(server)
-        .query(tokenGrantQuery)
-        .catch((error: unknown) => {
-          throw failureFromClientError(server, error);
-        }),
+    current,
     fresh: (server, rejectedSerial) =>
       handle(server)
         .executeUpdate(freshTokenUpdate, { args: [{ rejectedSerial }] })
-        .catch((error: unknown) => {
+        .catch(async (error: unknown) => {
+          // A deleted server's workflow has closed and takes no update, but still answers that it was deleted.
+          if (error instanceof WorkflowNotFoundError) {
+            const grant = await current(server).catch(() => undefined);
+            if (grant?.status === 'Deleted') return grant;
+          }
           throw failureFromClientError(server, error);
         }),
   };

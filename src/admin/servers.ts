@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { parseOAuthServerConfig, type OAuthServerConfigInput } from '../oauth/config';
+import { oauthServerConfigSchema, parseOAuthServerConfig, type OAuthServerConfigInput } from '../oauth/config';
+import { ConfigValidationError, type ConfigIssue } from '../oauth/errors';
 import {
   authorizeUpdate,
   deleteUpdate,
@@ -10,6 +11,7 @@ import {
   OAUTH_SERVER_WORKFLOW_TYPE,
   serverViewQuery,
   serverWorkflowId,
+  type NormalisedServerChanges,
   type ServerChanges,
   type ServerStatus,
   type ServerView,
@@ -95,8 +97,41 @@ export function authorizeServer(client: Client, name: string): Promise<ServerVie
  * Saves new settings (a left-out clientSecret keeps the stored one). The server then holds no
  * token and is Not authorized until it is authorized again; an invalid change writes nothing.
  */
-export function editServer(client: Client, name: string, changes: ServerChanges): Promise<ServerView> {
-  return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [changes] }));
+export async function editServer(client: Client, name: string, changes: ServerChanges): Promise<ServerView> {
+  const normalised = normalisedChanges(name, changes);
+  return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [normalised] }));
+}
+
+/**
+ * The workflow stores an edit as it receives it (so that replaying it never depends on today's
+ * rules): each field goes in its stored form, checked here on its own; the server's validator then
+ * checks the whole configuration it makes.
+ */
+function normalisedChanges(name: string, changes: ServerChanges): NormalisedServerChanges {
+  const fields: Record<string, { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }> =
+    oauthServerConfigSchema.shape;
+  const issues: ConfigIssue[] = [];
+  const normalised: Record<string, unknown> = {};
+  if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
+    issues.push({ field: '(changes)', message: 'changes must be an object of settings' });
+  }
+  for (const [field, value] of Object.entries(issues.length ? {} : changes)) {
+    const schema = Object.hasOwn(fields, field) ? fields[field] : undefined;
+    if (value === undefined || field === 'name') {
+      if (value !== undefined) normalised[field] = value;
+    } else if (!schema) {
+      issues.push({ field, message: `${field} is not a setting of an OAuth server` });
+    } else {
+      const result = schema.safeParse(value);
+      if (result.success) normalised[field] = result.data;
+      else issues.push(...result.error.issues.map((issue) => ({ field: [field, ...issue.path.map(String)].join('.'), message: issue.message })));
+    }
+  }
+  if (issues.length) {
+    const error = new ConfigValidationError(issues);
+    throw new ServerChangeRejectedError(name, error.name, error.message);
+  }
+  return normalised;
 }
 
 /** Describes at most this many dependents at once while looking for ended ones. */

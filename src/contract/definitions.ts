@@ -49,7 +49,8 @@ export interface HeldToken {
 
 /** What a webServiceCall needs from the server workflow. */
 export interface TokenGrant {
-  status: ServerStatus;
+  /** `Deleted` once the server is deleted: its closed workflow still answers, and hands out nothing. */
+  status: ServerStatus | 'Deleted';
   allowedOrigins: string[];
   /** Statuses besides 401 that mean the token was rejected; absent from servers saved before the field existed. */
   invalidTokenStatuses?: number[];
@@ -128,8 +129,14 @@ export const dependentsQuery = defineQuery<string[]>('dependents');
 
 /** Every field but the name may change; a left-out clientSecret keeps the stored one. */
 export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name'>> & { name?: string };
+/**
+ * What the edit update carries: changes in the form they are stored in (defaults filled in,
+ * durations in milliseconds), which editServer makes of ServerChanges. The workflow checks them in
+ * its validator and stores them as they are, so replaying an edit never depends on today's rules.
+ */
+export type NormalisedServerChanges = Partial<Omit<OAuthServerConfig, 'name'>> & { name?: string };
 /** Saves new settings. A server that was authorized loses its token and must be authorized again. */
-export const editUpdate = defineUpdate<ServerView, [ServerChanges]>('edit');
+export const editUpdate = defineUpdate<ServerView, [NormalisedServerChanges]>('edit');
 
 export interface DeleteRequest {
   /** Delete even though dependents are registered; they are told and stop waiting. */

@@ -22,6 +22,12 @@ export const WebServiceCallFailure = {
   RetryAfterTooLong: 'HttpRetryAfterTooLong',
   /** Connection refused or reset, or the call timed out. */
   HttpTransport: 'HttpTransport',
+  /**
+   * The API rejected the server's token again, too soon after a rejected token was replaced: a
+   * server replaces rejected tokens at most once per 30 s, so that an API that rejects every token
+   * cannot make it hammer its authorization server.
+   */
+  RejectedTokenRefreshRationed: 'OAuthRejectedTokenRefreshRationed',
 } as const;
 
 export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
@@ -36,6 +42,7 @@ export const NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES: readonly string[] = [
   WebServiceCallFailure.InvalidResponseBody,
   WebServiceCallFailure.HttpClientError,
   WebServiceCallFailure.RetryAfterTooLong,
+  WebServiceCallFailure.RejectedTokenRefreshRationed,
 ];
 
 /** The failures by which a server says it cannot give a token right now (a dependent pauses on these). */

@@ -8,40 +8,19 @@ import { serverAvailabilitySignal, type ServerAvailability } from '../contract/d
 const SIGNAL_BATCH = 500;
 
 /**
- * The dependents of one server, and the fan-out that tells them about availability changes. A
- * dependent that cannot be signalled (it has ended) is forgotten.
+ * The fan-out that tells a server's dependents about an availability change. A dependent that
+ * cannot be signalled (it has ended) is reported to `forget`.
  */
 export class Dependents {
-  private readonly ids: Set<string>;
+  constructor(private readonly forget: (workflowId: string) => void) {}
 
-  constructor(ids: readonly string[] = []) {
-    this.ids = new Set(ids);
-  }
-
-  add(workflowId: string): void {
-    this.ids.add(workflowId);
-  }
-
-  remove(workflowId: string): void {
-    this.ids.delete(workflowId);
-  }
-
-  get size(): number {
-    return this.ids.size;
-  }
-
-  list(): string[] {
-    return [...this.ids];
-  }
-
-  async notify(message: ServerAvailability): Promise<void> {
-    const targets = this.list();
+  async notify(message: ServerAvailability, targets: readonly string[]): Promise<void> {
     for (let start = 0; start < targets.length; start += SIGNAL_BATCH) {
       await Promise.all(
         targets.slice(start, start + SIGNAL_BATCH).map((workflowId) =>
           getExternalWorkflowHandle(workflowId)
             .signal(serverAvailabilitySignal, message)
-            .catch(() => this.ids.delete(workflowId)),
+            .catch(() => this.forget(workflowId)),
         ),
       );
     }

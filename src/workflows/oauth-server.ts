@@ -1,8 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import type { TokenRequestActivities } from '../activities/acquire-token';
-import { parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
+import type { OAuthServerConfig } from '../oauth/config';
 import { NON_RETRYABLE_TOKEN_ERROR_CODES } from '../oauth/errors';
-import { normaliseServerName } from '../oauth/server-name';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
 import {
@@ -11,37 +10,44 @@ import {
   dependentsQuery,
   editUpdate,
   freshTokenUpdate,
-  MAX_DEPENDENTS_PER_REGISTRATION,
   registerDependentsUpdate,
   serverViewQuery,
   tokenGrantQuery,
   tokenRequestTaskQueue,
   unregisterDependentSignal,
-  type DisabledReason,
-  type HeldToken,
-  type ServerAvailability,
-  type ServerChanges,
-  type ServerStatus,
-  type ServerView,
-  type TokenGrant,
 } from '../contract/definitions';
-import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
+import { nonRetryable, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
-import { publicConfig } from './public-config';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
+import {
+  awaitingStart,
+  carriedState,
+  CURRENT_RULES,
+  initialState,
+  LEGACY_RULES,
+  mayContinueAsNew,
+  refusal,
+  step,
+  type Outcome,
+  type Refusal,
+  type ServerCommand,
+  type ServerEvent,
+  type ServerRequest,
+  type ServerState,
+} from './server-machine';
+import { availabilityMessageOf, grantOf, viewOf } from './server-views';
+import {
+  checkDeleteRequest,
+  checkDependentsRegistration,
+  checkFreshTokenRequest,
+  checkServerChanges,
+  isDependentRegistration,
+  mergeChanges,
+  startConfigProblem,
+} from './server-requests';
 
-/** State that survives continue-as-new. */
-export interface ServerState {
-  status: ServerStatus;
-  token?: HeldToken;
-  disabledReason?: DisabledReason;
-  tokenSerial: number;
-  acquisitionPending: boolean;
-  dependents: string[];
-  /** Grows with every availability change told to dependents. */
-  availabilitySequence: number;
-}
+export type { ServerState } from './server-machine';
 
 export interface OAuthServerWorkflowInput {
   config: OAuthServerConfig;
@@ -53,233 +59,214 @@ export interface OAuthServerWorkflowInput {
 const TOKEN_RETRY_INITIAL_INTERVAL = '1 second';
 const TOKEN_RETRY_MAX_INTERVAL = '10 seconds';
 
+/** Runs begun before the state machine keep the rules their histories were recorded under. */
+const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
+/** Marks, in history, a first run refused for its input; see refuseInvalidStart. */
+const START_REFUSED_MARKER = 'oauth-server-start-refused';
+
 /**
  * The one long-lived workflow of an OAuth server: the record of its configuration and state, the
  * holder of its current token, the only place a token is requested from, and the one that tells
- * its dependents when it is disabled and enabled again.
+ * its dependents when it is disabled and enabled again. Its lifecycle is the pure state machine of
+ * server-machine.ts; this function feeds it events and carries out its commands.
+ *
+ * Request Cancellation (the Web UI's button, or the client's `handle.cancel()`) is a forced delete:
+ * the dependents are told the server is deleted, and the workflow ends as cancelled.
  */
 export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Promise<void> {
-  let config = input.config;
-  const state: ServerState = input.state ?? {
-    status: 'NotAuthorized',
-    tokenSerial: 0,
-    acquisitionPending: true,
-    dependents: [],
-    availabilitySequence: 0,
-  };
-  const dependents = new Dependents(state.dependents);
-  let acquiring = false;
-  /** Bumped by every edit, so that a token requested with the old settings is not kept. */
-  let configVersion = 0;
-  let deleted = false;
-  let toldStatus: ServerAvailability['status'] = state.status;
+  refuseInvalidStart(input);
+  const rules = wf.patched(MACHINE_RULES_PATCH) ? CURRENT_RULES : LEGACY_RULES;
+  let state = initialState(input.config, input.state, workflowNow());
+  const answers = new Map<number, Outcome>();
+  const requestScopes = new Map<number, wf.CancellationScope>();
+  let lastWaiter = 0;
 
-  const grant = (): TokenGrant => ({
-    status: state.status,
-    allowedOrigins: config.allowedOrigins,
-    invalidTokenStatuses: config.invalidTokenStatuses,
-    token: state.token,
-    acquiring: acquiring || state.acquisitionPending,
-    disabledReason: state.disabledReason,
-  });
-  const view = (): ServerView => ({
-    config: publicConfig(config),
-    status: state.status,
-    acquiring: acquiring || state.acquisitionPending,
-    disabledReason: state.disabledReason,
-    tokenExpiresAt: state.token ? new Date(state.token.expiresAt).toISOString() : undefined,
-    grantedScope: state.token?.grantedScope,
-    tokenSerial: state.tokenSerial,
-    dependents: dependents.size,
-  });
-  const availability = (): ServerAvailability => ({
-    server: config.name,
-    status: deleted ? 'Deleted' : state.status,
-    sequence: state.availabilitySequence,
-    disabledReason: state.disabledReason,
-  });
-  const settled = () => !acquiring && !state.acquisitionPending;
-  /** A request that arrives while a token is being fetched shares that fetch instead of starting another. */
-  const requestAcquisition = () => {
-    if (!acquiring) state.acquisitionPending = true;
+  /**
+   * Feeds an event to the machine and starts its commands in order. Returns what is still under way:
+   * at most one fan-out or one token request. The awaits around it keep the microtask steps of the
+   * workflow code that recorded the older histories, which replay only on the same order of commands.
+   */
+  const apply = (event: ServerEvent): Promise<void> | undefined => {
+    const transition = step(state, event, rules);
+    state = transition.state;
+    let running: Promise<void> | undefined;
+    for (const command of transition.commands) running = carryOut(command) ?? running;
+    return running;
   };
-  const publishStatus = () => wf.upsertSearchAttributes([{ key: OAUTH_SERVER_STATUS, value: state.status }]);
-  /** Dependents hear only of changes; a refreshed token is not news to them. */
-  const tellDependents = async () => {
-    const current = availability();
-    if (current.status === toldStatus) return;
-    toldStatus = current.status;
-    state.availabilitySequence += 1;
-    await dependents.notify({ ...current, sequence: state.availabilitySequence });
+  const applyAndWait = async (event: ServerEvent): Promise<void> => {
+    const running = apply(event);
+    if (running) await running;
   };
-  const refusal = () =>
-    wf.ApplicationFailure.nonRetryable(
-      state.status === 'Error'
-        ? `OAuth server ${config.name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}`
-        : `OAuth server ${config.name} is not authorized: an admin must authorize it`,
-      state.status === 'Error' ? WebServiceCallFailure.ServerDisabled : WebServiceCallFailure.ServerNotAuthorized,
-    );
-  const deletedFailure = () => wf.ApplicationFailure.nonRetryable(`OAuth server ${config.name} has been deleted`, ServerFailure.Deleted);
-  /** A deleted server fetches no more tokens, so a request waiting for one must not wait for ever. */
-  const settledOrDeleted = async () => {
-    await wf.condition(() => settled() || deleted);
-    if (deleted) throw deletedFailure();
-  };
-  const changedConfig = (changes: ServerChanges): OAuthServerConfig => {
-    if (changes.name !== undefined && normaliseServerName(changes.name) !== normaliseServerName(config.name)) {
-      throw new TypeError('name: an OAuth server cannot be renamed; create a new one and delete this one');
+  const dependents = new Dependents((workflowId) => void apply({ type: 'dependentEnded', workflowId }));
+  const carryOut = (command: ServerCommand): Promise<void> | undefined => {
+    switch (command.type) {
+      case 'startTokenRequest':
+        return requestToken(command.requestId, command.config);
+      case 'cancelTokenRequest':
+        requestScopes.get(command.requestId)?.cancel();
+        return undefined;
+      case 'publishCategory':
+        wf.upsertSearchAttributes([{ key: OAUTH_SERVER_CATEGORY, value: command.category }]);
+        return undefined;
+      case 'publishStatus':
+        wf.upsertSearchAttributes([{ key: OAUTH_SERVER_STATUS, value: command.status }]);
+        return undefined;
+      case 'tellDependents':
+        return dependents.notify(command.message, command.workflowIds);
+      case 'answer':
+        for (const waiter of command.waiters) answers.set(waiter, command.outcome);
+        return undefined;
     }
-    return parseOAuthServerConfig({ ...config, ...changes, name: config.name, clientSecret: changes.clientSecret ?? config.clientSecret });
   };
+  const requestToken = async (requestId: number, config: OAuthServerConfig): Promise<void> => {
+    const scope = new wf.CancellationScope();
+    requestScopes.set(requestId, scope);
+    const startedAt = workflowNow();
+    const acquire = () => tokenActivities(config).acquireOAuthToken({ config });
+    try {
+      // Legacy runs never cancel a request: they keep the direct await they were recorded with.
+      const token = await (rules.cancelsSupersededRequests ? scope.run(acquire) : acquire());
+      await applyAndWait({ type: 'tokenObtained', requestId, token });
+    } catch (error) {
+      // Cancelled by an edit or a delete: the machine has already moved on.
+      if (scope.consideredCancelled && !wf.CancellationScope.current().consideredCancelled && wf.isCancellation(error)) return;
+      if (!(error instanceof wf.ActivityFailure) || wf.isCancellation(error)) throw error;
+      await applyAndWait({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, workflowNow() - startedAt, workflowNow(), config.maxWait) });
+    } finally {
+      requestScopes.delete(requestId);
+    }
+  };
+  /** Feeds a waiting request to the machine and waits until it is answered. */
+  const waitFor = async (event: (waiter: number) => ServerEvent): Promise<Outcome> => {
+    const waiter = ++lastWaiter;
+    void apply(event(waiter));
+    await wf.condition(() => answers.has(waiter));
+    const outcome = answers.get(waiter) ?? 'settled';
+    answers.delete(waiter);
+    return outcome;
+  };
+  const refuse = (request: ServerRequest) => {
+    const refused: Refusal | undefined = refusal(state, request, rules);
+    if (refused) throw nonRetryable(refused.type, refused.message, refused.details);
+  };
+  const deletedFailure = () => nonRetryable(ServerFailure.Deleted, `OAuth server ${state.config.name} has been deleted`);
 
-  wf.setHandler(serverViewQuery, view);
-  wf.setHandler(tokenGrantQuery, grant);
-  wf.setHandler(dependentsQuery, () => dependents.list());
+  wf.setHandler(serverViewQuery, () => viewOf(state));
+  wf.setHandler(tokenGrantQuery, () => grantOf(state));
+  wf.setHandler(dependentsQuery, () => [...state.dependents]);
   wf.setHandler(
     freshTokenUpdate,
     async ({ rejectedSerial }) => {
-      if (rejectedSerial !== undefined && state.status === 'OK' && state.token?.serial === rejectedSerial) requestAcquisition();
-      await settledOrDeleted();
-      return grant();
+      const at = workflowNow();
+      const outcome = await waitFor((waiter) =>
+        rejectedSerial === undefined ? { type: 'tokenWanted', at, waiter } : { type: 'tokenRejected', at, waiter, serial: rejectedSerial },
+      );
+      if (outcome === 'deleted') throw deletedFailure();
+      return grantOf(state);
     },
     {
       validator: (request) => {
-        const serial: unknown = (request as { rejectedSerial?: unknown } | undefined)?.rejectedSerial;
-        if (serial !== undefined && !Number.isSafeInteger(serial)) throw new TypeError('rejectedSerial must be an integer');
-        if (deleted) throw deletedFailure();
-        if (state.status !== 'OK' && settled()) throw refusal();
+        const { rejectedSerial } = checkFreshTokenRequest(request);
+        refuse(rejectedSerial === undefined ? { type: 'tokenWanted' } : { type: 'tokenRejected', serial: rejectedSerial, at: workflowNow() });
       },
     },
   );
   wf.setHandler(
     authorizeUpdate,
     async () => {
-      requestAcquisition();
-      await settledOrDeleted();
-      return view();
+      const at = workflowNow();
+      if ((await waitFor((waiter) => ({ type: 'authorize', at, waiter }))) === 'deleted') throw deletedFailure();
+      return viewOf(state);
     },
-    {
-      validator: () => {
-        if (deleted) throw deletedFailure();
-      },
-    },
+    { validator: () => refuse({ type: 'authorize' }) },
   );
   wf.setHandler(
     editUpdate,
     async (changes) => {
-      const before = config;
-      config = changedConfig(changes);
-      configVersion += 1;
-      state.token = undefined;
-      state.status = 'NotAuthorized';
-      state.disabledReason = undefined;
-      state.acquisitionPending = false;
-      if (config.category !== before.category) wf.upsertSearchAttributes([{ key: OAUTH_SERVER_CATEGORY, value: config.category }]);
-      publishStatus();
-      await tellDependents();
-      return view();
+      await applyAndWait({ type: 'edit', config: mergeChanges(state.config, changes) });
+      return viewOf(state);
     },
     {
-      validator: (changes: ServerChanges) => {
-        if (deleted) throw deletedFailure();
-        changedConfig(changes);
+      validator: (changes) => {
+        refuse({ type: 'edit' });
+        checkServerChanges(state.config, changes);
       },
     },
   );
   wf.setHandler(
     registerDependentsUpdate,
     ({ workflowIds }) => {
-      for (const workflowId of workflowIds) dependents.add(workflowId);
-      return availability();
+      void apply({ type: 'dependentsRegistered', workflowIds });
+      return availabilityMessageOf(state);
     },
     {
       validator: (registration) => {
-        const workflowIds: unknown = (registration as { workflowIds?: unknown } | undefined)?.workflowIds;
-        if (
-          !Array.isArray(workflowIds) ||
-          workflowIds.length === 0 ||
-          workflowIds.length > MAX_DEPENDENTS_PER_REGISTRATION ||
-          !workflowIds.every((workflowId) => typeof workflowId === 'string' && workflowId !== '')
-        ) {
-          throw new TypeError(`workflowIds must hold 1 to ${MAX_DEPENDENTS_PER_REGISTRATION} non-empty strings`);
-        }
-        if (deleted) throw deletedFailure();
+        checkDependentsRegistration(registration);
+        refuse({ type: 'registerDependents' });
       },
     },
   );
-  wf.setHandler(unregisterDependentSignal, ({ workflowId }) => dependents.remove(workflowId));
+  wf.setHandler(unregisterDependentSignal, (registration) => {
+    if (isDependentRegistration(registration)) void apply({ type: 'dependentEnded', workflowId: registration.workflowId });
+  });
   wf.setHandler(
     deleteUpdate,
     async () => {
-      deleted = true;
-      await tellDependents();
+      await applyAndWait({ type: 'delete' });
     },
     {
-      validator: (request) => {
-        const force = (request as { force?: unknown } | undefined)?.force === true;
-        if (!force && dependents.size > 0) {
-          throw wf.ApplicationFailure.nonRetryable(
-            `OAuth server ${config.name} has ${dependents.size} live dependent(s); delete with force to stop them`,
-            ServerFailure.HasDependents,
-            dependents.list(),
-          );
-        }
-      },
+      validator: (request) => refuse({ type: 'delete', force: checkDeleteRequest(request).force === true }),
     },
   );
 
-  const acquire = async () => {
-    state.acquisitionPending = false;
-    acquiring = true;
-    const version = configVersion;
-    const startedAt = workflowNow();
-    try {
-      const token = await tokenActivities(config).acquireOAuthToken({ config });
-      if (version !== configVersion) return;
-      state.tokenSerial += 1;
-      state.token = {
-        accessToken: token.accessToken,
-        serial: state.tokenSerial,
-        obtainedAt: token.requestedAt,
-        expiresAt: token.requestedAt + token.expiresInSeconds * 1000,
-        grantedScope: token.grantedScope,
-      };
-      state.status = 'OK';
-      state.disabledReason = undefined;
-    } catch (error) {
-      if (!(error instanceof wf.ActivityFailure)) throw error;
-      if (version !== configVersion) return;
-      state.token = undefined;
-      state.status = 'Error';
-      state.disabledReason = disabledReasonFrom(error, workflowNow() - startedAt, workflowNow(), config.maxWait);
-    } finally {
-      acquiring = false;
-    }
-    publishStatus();
-    await tellDependents();
-  };
-
-  const interrupted = () => state.acquisitionPending || deleted || wf.workflowInfo().continueAsNewSuggested;
-  for (;;) {
-    if (!interrupted()) {
-      if (state.status === 'OK' && state.token) {
-        const refreshInMs = Math.max(1, refreshAt(state.token.obtainedAt, state.token.expiresAt) - workflowNow());
-        if (!(await wf.condition(interrupted, refreshInMs))) requestAcquisition();
-      } else {
-        await wf.condition(interrupted);
+  const interrupted = () => awaitingStart(state) !== undefined || state.deleted || wf.workflowInfo().continueAsNewSuggested;
+  const serve = async () => {
+    for (;;) {
+      if (!interrupted()) {
+        const token = state.status === 'OK' ? state.token : undefined;
+        if (token) {
+          const refreshInMs = Math.max(1, refreshAt(token.obtainedAt, token.expiresAt) - workflowNow());
+          if (!(await wf.condition(interrupted, refreshInMs))) void apply({ type: 'refreshDue', at: workflowNow() });
+        } else {
+          await wf.condition(interrupted);
+        }
+      }
+      if (state.deleted) return;
+      const request = awaitingStart(state);
+      if (request) await apply({ type: 'requestStarted', requestId: request.id });
+      if (wf.workflowInfo().continueAsNewSuggested) {
+        // A handler may be waiting for a token that only this loop can fetch: go and fetch it first.
+        await wf.condition(() => (wf.allHandlersFinished() && mayContinueAsNew(state)) || awaitingStart(state) !== undefined || state.deleted);
+        if (state.deleted) return;
+        if (awaitingStart(state)) continue;
+        await wf.continueAsNew<typeof oauthServerWorkflow>({ config: state.config, state: carriedState(state) });
       }
     }
-    if (deleted) break;
-    if (state.acquisitionPending) await acquire();
-    if (wf.workflowInfo().continueAsNewSuggested) {
-      // A handler may be waiting for a token that only this loop can fetch: go and fetch it first.
-      await wf.condition(() => wf.allHandlersFinished() || state.acquisitionPending || deleted);
-      if (deleted) break;
-      if (state.acquisitionPending) continue;
-      await wf.continueAsNew<typeof oauthServerWorkflow>({ config, state: { ...state, dependents: dependents.list() } });
-    }
+  };
+  try {
+    await serve();
+  } catch (error) {
+    if (!wf.isCancellation(error)) throw error;
+    await wf.CancellationScope.nonCancellable(async () => {
+      await applyAndWait({ type: 'delete' });
+      await wf.condition(wf.allHandlersFinished);
+    });
+    throw error;
   }
   await wf.condition(wf.allHandlersFinished);
+}
+
+/**
+ * A start that createServer would have refused (anyone with access to the namespace can start a
+ * workflow) fails at its first task, before any token request. Rules tighten between releases, so
+ * on replay the verdict is read back from a marker in history instead of decided again: a server
+ * started under an older rule keeps replaying.
+ */
+function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
+  if (wf.workflowInfo().continuedFromExecutionRunId !== undefined) return;
+  const problem = startConfigProblem((input as Partial<OAuthServerWorkflowInput> | undefined)?.config);
+  const refused = wf.workflowInfo().unsafe.isReplaying ? wf.patched(START_REFUSED_MARKER) : problem !== undefined && wf.patched(START_REFUSED_MARKER);
+  if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
 }
 
 /**

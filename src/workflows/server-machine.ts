@@ -1,0 +1,377 @@
+import type { OAuthServerConfig } from '../oauth/config';
+import type { DisabledReason, HeldToken, ServerAvailability, ServerStatus } from '../contract/definitions';
+import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
+
+/**
+ * The lifecycle of one OAuth server as a pure function: state × event → new state + commands. The
+ * server workflow feeds it what happens (admin actions, token outcomes, timers) and carries out the
+ * commands it returns; nothing here touches Temporal, so the model-based tests run it by the thousand.
+ */
+
+export type Availability = ServerAvailability['status'];
+
+export interface TokenRequest {
+  /** Outcomes name the request they answer, so that one cancelled or superseded meanwhile changes nothing. */
+  id: number;
+  /** Workflow time when it was asked for: the token's lifetime counts from here, whatever the worker's clock says. */
+  scheduledAt: number;
+  /** The driver has scheduled it; until then an edit or a delete drops it without a trace. */
+  started: boolean;
+  /** Only under LEGACY_RULES: an edit came while it ran, so its outcome is dropped when it arrives. */
+  superseded: boolean;
+  /** It replaces a token that a resource server rejected. */
+  afterRejection: boolean;
+}
+
+export interface ServerMachineState {
+  readonly config: OAuthServerConfig;
+  readonly status: ServerStatus;
+  readonly deleted: boolean;
+  readonly token?: HeldToken;
+  readonly disabledReason?: DisabledReason;
+  readonly tokenSerial: number;
+  /** At most one token request exists at a time. */
+  readonly request?: TokenRequest;
+  readonly lastRequestId: number;
+  /** Requests (authorize, freshToken) waiting for the outcome of the token request. */
+  readonly waiting: readonly number[];
+  readonly dependents: readonly string[];
+  /** Grows with every availability change told to dependents. */
+  readonly availabilitySequence: number;
+  /** What the dependents last heard. */
+  readonly told: Availability;
+  /** When a rejected token was last replaced: replacements for rejections are rationed (see MachineRules). */
+  readonly lastRejectionRefreshAt?: number;
+}
+
+/** The part of the state that a new run carries over continue-as-new (the shape older runs wrote too). */
+export interface ServerState {
+  status: ServerStatus;
+  token?: HeldToken;
+  disabledReason?: DisabledReason;
+  tokenSerial: number;
+  /** True only for a run that must request a token at once (older runs wrote it; a first run has no state). */
+  acquisitionPending: boolean;
+  dependents: string[];
+  availabilitySequence: number;
+  lastRejectionRefreshAt?: number;
+}
+
+export interface MachineRules {
+  /** An edit or a delete cancels a running token request (older runs let it finish and dropped its outcome). */
+  cancelsSupersededRequests: boolean;
+  /** At most one replacement of a rejected token per this interval; 0 for none. */
+  rejectionRefreshIntervalMs: number;
+}
+
+/**
+ * Against an API that rejects every token (a wrong audience, say), each call would otherwise cost a
+ * token request, until the authorization server throttles the client and disables the server for
+ * all its APIs. Thirty seconds is far beyond any token's propagation delay and far below any lifetime.
+ */
+export const REJECTION_REFRESH_INTERVAL_MS = 30_000;
+
+export const CURRENT_RULES: MachineRules = { cancelsSupersededRequests: true, rejectionRefreshIntervalMs: REJECTION_REFRESH_INTERVAL_MS };
+/** The rules of the runs recorded before this machine existed: their histories replay only on these. */
+export const LEGACY_RULES: MachineRules = { cancelsSupersededRequests: false, rejectionRefreshIntervalMs: 0 };
+
+export interface ObtainedToken {
+  accessToken: string;
+  expiresInSeconds: number;
+  grantedScope?: string;
+}
+
+export type ServerEvent =
+  /** An admin asks for a token now. `waiter` identifies the request until it is answered. */
+  | { type: 'authorize'; at: number; waiter: number }
+  /** A worker wants a usable token, waiting for one that is being fetched. */
+  | { type: 'tokenWanted'; at: number; waiter: number }
+  /** A resource server rejected the token with this serial. */
+  | { type: 'tokenRejected'; at: number; waiter: number; serial: number }
+  /** Settings already validated and normalised. */
+  | { type: 'edit'; config: OAuthServerConfig }
+  | { type: 'delete' }
+  | { type: 'requestStarted'; requestId: number }
+  | { type: 'tokenObtained'; requestId: number; token: ObtainedToken }
+  | { type: 'tokenFailed'; requestId: number; reason: DisabledReason }
+  | { type: 'refreshDue'; at: number }
+  | { type: 'dependentsRegistered'; workflowIds: readonly string[] }
+  | { type: 'dependentEnded'; workflowId: string };
+
+export type Outcome = 'settled' | 'deleted';
+
+export type ServerCommand =
+  | { type: 'startTokenRequest'; requestId: number; config: OAuthServerConfig }
+  | { type: 'cancelTokenRequest'; requestId: number }
+  | { type: 'publishCategory'; category: string }
+  | { type: 'publishStatus'; status: ServerStatus }
+  | { type: 'tellDependents'; message: ServerAvailability; workflowIds: readonly string[] }
+  | { type: 'answer'; waiters: readonly number[]; outcome: Outcome };
+
+export interface Transition {
+  state: ServerMachineState;
+  commands: ServerCommand[];
+}
+
+/** Why a request is refused before it changes anything: what an update validator throws. */
+export interface Refusal {
+  type: string;
+  message: string;
+  details?: unknown;
+}
+
+/** A first run (no carried state) asks for its first token at once. */
+export function initialState(config: OAuthServerConfig, carried: ServerState | undefined, at: number): ServerMachineState {
+  const state: ServerMachineState = {
+    config,
+    status: carried?.status ?? 'NotAuthorized',
+    deleted: false,
+    token: carried?.token,
+    disabledReason: carried?.disabledReason,
+    tokenSerial: carried?.tokenSerial ?? 0,
+    lastRequestId: 0,
+    waiting: [],
+    dependents: [...new Set(carried?.dependents ?? [])],
+    availabilitySequence: carried?.availabilitySequence ?? 0,
+    told: carried?.status ?? 'NotAuthorized',
+    lastRejectionRefreshAt: carried?.lastRejectionRefreshAt,
+  };
+  return (carried?.acquisitionPending ?? true) ? withNewRequest(state, at, false) : state;
+}
+
+export function carriedState(state: ServerMachineState): ServerState {
+  return {
+    status: state.status,
+    token: state.token,
+    disabledReason: state.disabledReason,
+    tokenSerial: state.tokenSerial,
+    acquisitionPending: state.request !== undefined,
+    dependents: [...state.dependents],
+    availabilitySequence: state.availabilitySequence,
+    lastRejectionRefreshAt: state.lastRejectionRefreshAt,
+  };
+}
+
+export function availabilityOf(state: ServerMachineState): Availability {
+  return state.deleted ? 'Deleted' : state.status;
+}
+
+export function isAcquiring(state: ServerMachineState): boolean {
+  return state.request !== undefined;
+}
+
+/** A request the driver has yet to schedule. */
+export function awaitingStart(state: ServerMachineState): TokenRequest | undefined {
+  return state.request && !state.request.started ? state.request : undefined;
+}
+
+/** Nothing more can happen: the workflow may end once its handlers have. */
+export function isFinished(state: ServerMachineState): boolean {
+  return state.deleted && state.request === undefined;
+}
+
+/** A request as its validator sees it, before it becomes an event. */
+export type ServerRequest =
+  | { type: 'authorize' | 'edit' | 'registerDependents' | 'tokenWanted' }
+  | { type: 'tokenRejected'; serial: number; at: number }
+  | { type: 'delete'; force: boolean };
+
+/** What an update validator checks against the state (the payload itself is checked before). */
+export function refusal(state: ServerMachineState, request: ServerRequest, rules: MachineRules): Refusal | undefined {
+  const name = state.config.name;
+  switch (request.type) {
+    case 'delete':
+      if (!request.force && state.dependents.length > 0) {
+        return {
+          type: ServerFailure.HasDependents,
+          message: `OAuth server ${name} has ${state.dependents.length} live dependent(s); delete with force to stop them`,
+          details: [...state.dependents],
+        };
+      }
+      return undefined;
+    case 'authorize':
+    case 'edit':
+    case 'registerDependents':
+      return state.deleted ? deletedRefusal(name) : undefined;
+    case 'tokenWanted':
+    case 'tokenRejected':
+      if (state.deleted) return deletedRefusal(name);
+      if (state.status !== 'OK' && !state.request) return unavailableRefusal(state);
+      if (request.type === 'tokenRejected' && rejectionRefreshRationed(state, request.serial, request.at, rules)) {
+        return {
+          type: WebServiceCallFailure.RejectedTokenRefreshRationed,
+          message: `OAuth server ${name}: its new token was rejected too, within ${rules.rejectionRefreshIntervalMs / 1000} s of replacing a rejected one; not replaced again so soon`,
+        };
+      }
+      return undefined;
+  }
+}
+
+/** The run may continue as new: nothing under way that the new run could not pick up. */
+export function mayContinueAsNew(state: ServerMachineState): boolean {
+  return !state.deleted && !state.request && state.waiting.length === 0;
+}
+
+function deletedRefusal(name: string): Refusal {
+  return { type: ServerFailure.Deleted, message: `OAuth server ${name} has been deleted` };
+}
+
+function unavailableRefusal(state: ServerMachineState): Refusal {
+  const name = state.config.name;
+  return state.status === 'Error'
+    ? { type: WebServiceCallFailure.ServerDisabled, message: `OAuth server ${name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}` }
+    : { type: WebServiceCallFailure.ServerNotAuthorized, message: `OAuth server ${name} is not authorized: an admin must authorize it` };
+}
+
+function isCurrentToken(state: ServerMachineState, serial: number): boolean {
+  return state.status === 'OK' && state.token?.serial === serial;
+}
+
+function rejectionRefreshRationed(state: ServerMachineState, serial: number, at: number, rules: MachineRules): boolean {
+  return (
+    isCurrentToken(state, serial) &&
+    state.request === undefined &&
+    state.lastRejectionRefreshAt !== undefined &&
+    at - state.lastRejectionRefreshAt < rules.rejectionRefreshIntervalMs
+  );
+}
+
+export function step(state: ServerMachineState, event: ServerEvent, rules: MachineRules): Transition {
+  switch (event.type) {
+    case 'authorize':
+      if (state.deleted) return answered(state, [event.waiter], 'deleted');
+      return wait(state.request ? state : withNewRequest(state, event.at, false), event.waiter);
+    case 'tokenWanted':
+      if (state.deleted) return answered(state, [event.waiter], 'deleted');
+      return wait(state, event.waiter);
+    case 'tokenRejected': {
+      if (state.deleted) return answered(state, [event.waiter], 'deleted');
+      const replace = isCurrentToken(state, event.serial) && !state.request && !rejectionRefreshRationed(state, event.serial, event.at, rules);
+      return wait(replace ? { ...withNewRequest(state, event.at, true), lastRejectionRefreshAt: event.at } : state, event.waiter);
+    }
+    case 'requestStarted':
+      if (state.request?.id !== event.requestId || state.request.started) return unchanged(state);
+      return {
+        state: { ...state, request: { ...state.request, started: true } },
+        commands: [{ type: 'startTokenRequest', requestId: event.requestId, config: state.config }],
+      };
+    case 'tokenObtained':
+    case 'tokenFailed':
+      return settle(state, event);
+    case 'edit':
+      return edit(state, event.config, rules);
+    case 'delete':
+      return remove(state, rules);
+    case 'refreshDue':
+      if (state.deleted || state.request || state.status !== 'OK') return unchanged(state);
+      return unchanged(withNewRequest(state, event.at, false));
+    case 'dependentsRegistered': {
+      const known = new Set(state.dependents);
+      const added = event.workflowIds.filter((id) => !known.has(id) && known.add(id));
+      return unchanged(added.length ? { ...state, dependents: [...state.dependents, ...added] } : state);
+    }
+    case 'dependentEnded':
+      return unchanged(state.dependents.includes(event.workflowId) ? { ...state, dependents: state.dependents.filter((id) => id !== event.workflowId) } : state);
+  }
+}
+
+function unchanged(state: ServerMachineState): Transition {
+  return { state, commands: [] };
+}
+
+function withNewRequest(state: ServerMachineState, at: number, afterRejection: boolean): ServerMachineState {
+  const id = state.lastRequestId + 1;
+  return { ...state, lastRequestId: id, request: { id, scheduledAt: at, started: false, superseded: false, afterRejection } };
+}
+
+/** The waiter is answered at once when no token is on its way, else when the request ends. */
+function wait(state: ServerMachineState, waiter: number): Transition {
+  return state.request ? unchanged({ ...state, waiting: [...state.waiting, waiter] }) : answered(state, [waiter], 'settled');
+}
+
+function answered(state: ServerMachineState, waiters: readonly number[], outcome: Outcome): Transition {
+  return { state, commands: waiters.length ? [{ type: 'answer', waiters, outcome }] : [] };
+}
+
+function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: 'tokenObtained' | 'tokenFailed' }>): Transition {
+  const request = state.request;
+  if (!request?.started || request.id !== event.requestId) return unchanged(state);
+  const waiting = state.waiting;
+  const base: ServerMachineState = { ...state, request: undefined, waiting: [] };
+  if (request.superseded) return answered(base, waiting, 'settled');
+  let next: ServerMachineState;
+  if (event.type === 'tokenObtained') {
+    const serial = state.tokenSerial + 1;
+    next = {
+      ...base,
+      status: 'OK',
+      disabledReason: undefined,
+      tokenSerial: serial,
+      token: {
+        accessToken: event.token.accessToken,
+        serial,
+        obtainedAt: request.scheduledAt,
+        expiresAt: request.scheduledAt + event.token.expiresInSeconds * 1000,
+        grantedScope: event.token.grantedScope,
+      },
+    };
+  } else {
+    next = { ...base, status: 'Error', token: undefined, disabledReason: event.reason };
+  }
+  // A refreshed token is not news to dependents, but the status is published after every outcome.
+  const told = tell(next);
+  return {
+    state: told.state,
+    commands: [{ type: 'publishStatus', status: next.status }, ...told.commands, ...answered(next, waiting, 'settled').commands],
+  };
+}
+
+function edit(state: ServerMachineState, config: OAuthServerConfig, rules: MachineRules): Transition {
+  const commands: ServerCommand[] = [];
+  let next: ServerMachineState = { ...state, config, token: undefined, status: 'NotAuthorized', disabledReason: undefined };
+  const request = state.request;
+  if (request && (!request.started || rules.cancelsSupersededRequests)) {
+    // A token asked for with the old settings must not be handed out under the new ones.
+    if (request.started) commands.push({ type: 'cancelTokenRequest', requestId: request.id });
+    commands.push(...answered(next, state.waiting, 'settled').commands);
+    next = { ...next, request: undefined, waiting: [] };
+  } else if (request) {
+    next = { ...next, request: { ...request, superseded: true } };
+  }
+  if (config.category !== state.config.category) commands.push({ type: 'publishCategory', category: config.category });
+  commands.push({ type: 'publishStatus', status: next.status });
+  const told = tell(next);
+  return { state: told.state, commands: [...commands, ...told.commands] };
+}
+
+function remove(state: ServerMachineState, rules: MachineRules): Transition {
+  if (state.deleted) return unchanged(state);
+  const commands: ServerCommand[] = [];
+  let next: ServerMachineState = { ...state, deleted: true, waiting: [] };
+  const request = state.request;
+  if (request && (!request.started || rules.cancelsSupersededRequests)) {
+    if (request.started) commands.push({ type: 'cancelTokenRequest', requestId: request.id });
+    next = { ...next, request: undefined };
+  }
+  commands.push(...answered(next, state.waiting, 'deleted').commands);
+  const told = tell(next);
+  return { state: told.state, commands: [...commands, ...told.commands] };
+}
+
+/** Dependents hear only of changes in availability. */
+function tell(state: ServerMachineState): Transition {
+  const availability = availabilityOf(state);
+  if (availability === state.told) return unchanged(state);
+  const sequence = state.availabilitySequence + 1;
+  const next = { ...state, told: availability, availabilitySequence: sequence };
+  return {
+    state: next,
+    commands: [
+      {
+        type: 'tellDependents',
+        message: { server: state.config.name, status: availability, sequence, disabledReason: state.disabledReason },
+        workflowIds: state.dependents,
+      },
+    ],
+  };
+}

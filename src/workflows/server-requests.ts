@@ -1,0 +1,117 @@
+import { oauthServerConfigSchema, parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
+import { normaliseServerName } from '../oauth/server-name';
+import {
+  MAX_DEPENDENTS_PER_REGISTRATION,
+  type DeleteRequest,
+  type DependentRegistration,
+  type DependentsRegistration,
+  type FreshTokenRequest,
+  type NormalisedServerChanges,
+} from '../contract/definitions';
+import { nonRetryable, ServerFailure } from '../contract/failures';
+
+/**
+ * The checks of every payload the server workflow takes. They run in update validators, which never
+ * run on replay, so a rule tightened in a later release cannot fail an old history; the handlers then
+ * apply what passed here without checking it again.
+ */
+
+/** Workflow IDs are at most 1,000 bytes (Temporal's default limit). */
+const MAX_WORKFLOW_ID_LENGTH = 1_000;
+
+function invalid(field: string, message: string): Error {
+  return nonRetryable(ServerFailure.InvalidRequest, `${field}: ${message}`, { field });
+}
+
+/** `what` names the payload in messages; a refusal of the payload as a whole names the field `payload`. */
+function record(payload: unknown, what: string, allowed: readonly string[]): Record<string, unknown> {
+  const prototype: unknown = typeof payload === 'object' && payload !== null ? Object.getPrototypeOf(payload) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) throw invalid('payload', `the ${what} must be a plain object`);
+  const unknownKey = Object.keys(payload as object).find((key) => !allowed.includes(key));
+  if (unknownKey !== undefined) throw invalid(JSON.stringify(unknownKey.slice(0, 100)), `is not a field of the ${what}`);
+  return payload as Record<string, unknown>;
+}
+
+function isWorkflowId(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value.length <= MAX_WORKFLOW_ID_LENGTH;
+}
+
+export function checkFreshTokenRequest(payload: unknown): FreshTokenRequest {
+  const { rejectedSerial } = record(payload ?? {}, 'freshToken request', ['rejectedSerial']);
+  if (rejectedSerial !== undefined && !(Number.isSafeInteger(rejectedSerial) && (rejectedSerial as number) >= 1)) {
+    throw invalid('rejectedSerial', 'must be a positive integer');
+  }
+  return { rejectedSerial: rejectedSerial as number | undefined };
+}
+
+export function checkDependentsRegistration(payload: unknown): DependentsRegistration {
+  const { workflowIds } = record(payload, 'registration', ['workflowIds']);
+  if (
+    !Array.isArray(workflowIds) ||
+    workflowIds.length === 0 ||
+    workflowIds.length > MAX_DEPENDENTS_PER_REGISTRATION ||
+    !workflowIds.every(isWorkflowId)
+  ) {
+    throw invalid('workflowIds', `must hold 1 to ${MAX_DEPENDENTS_PER_REGISTRATION} workflow IDs (non-empty strings of at most ${MAX_WORKFLOW_ID_LENGTH} characters)`);
+  }
+  return { workflowIds };
+}
+
+/** Signals have no validator: a bad one is ignored, which is all a handler may do. */
+export function isDependentRegistration(payload: unknown): payload is DependentRegistration {
+  return typeof payload === 'object' && payload !== null && isWorkflowId((payload as { workflowId?: unknown }).workflowId);
+}
+
+export function checkDeleteRequest(payload: unknown): DeleteRequest {
+  const { force } = record(payload ?? {}, 'delete request', ['force']);
+  if (force !== undefined && typeof force !== 'boolean') throw invalid('force', 'must be true or false');
+  return { force };
+}
+
+const CONFIG_FIELDS = Object.keys(oauthServerConfigSchema.shape);
+
+/** The settings after an edit: no parsing, so that replaying an edit never depends on today's rules. */
+export function mergeChanges(config: OAuthServerConfig, changes: NormalisedServerChanges): OAuthServerConfig {
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  return { ...config, ...defined, name: config.name };
+}
+
+/**
+ * An edit must leave a valid configuration and be in the form it is stored in (what editServer
+ * sends: defaults filled in, durations in milliseconds, origins and scope normalised), since the
+ * handler stores it as it is.
+ */
+export function checkServerChanges(config: OAuthServerConfig, payload: unknown): NormalisedServerChanges {
+  const changes = record(payload, 'changes', CONFIG_FIELDS) as NormalisedServerChanges;
+  if (changes.name !== undefined && (typeof changes.name !== 'string' || normaliseServerName(changes.name) !== normaliseServerName(config.name))) {
+    throw invalid('name', 'an OAuth server cannot be renamed; create a new one and delete this one');
+  }
+  const merged = mergeChanges(config, changes);
+  const parsed = parseOAuthServerConfig(merged);
+  const unnormalised = CONFIG_FIELDS.find((field) => canonicalJson(parsed[field as keyof OAuthServerConfig]) !== canonicalJson(merged[field as keyof OAuthServerConfig]));
+  if (unnormalised !== undefined) throw invalid(unnormalised, 'must be sent in its stored form (editServer normalises it)');
+  return changes;
+}
+
+/**
+ * A new server's configuration must be one that createServer would have stored. Returns the reason
+ * it is not, or undefined.
+ */
+export function startConfigProblem(config: unknown): Error | undefined {
+  try {
+    const parsed = parseOAuthServerConfig(config);
+    const field = CONFIG_FIELDS.find((key) => canonicalJson(parsed[key as keyof OAuthServerConfig]) !== canonicalJson((config as Record<string, unknown>)[key]));
+    return field === undefined ? undefined : invalid(`config.${field}`, 'must be in its stored form (createServer normalises it)');
+  } catch (error) {
+    return nonRetryable(ServerFailure.InvalidRequest, error instanceof Error ? error.message : 'config: invalid', { field: 'config' });
+  }
+}
+
+/** JSON with object keys sorted, to compare values whatever order their keys were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}

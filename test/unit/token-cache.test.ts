@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkerTokenCache } from '../../src/activities/token-cache';
+import type { TokenSource } from '../../src/activities/token-source';
+import type { TokenGrant } from '../../src/contract/definitions';
+import { WebServiceCallFailure } from '../../src/contract/failures';
+
+const HOUR = 3_600_000;
+
+function grant(serial: number, now: number): TokenGrant {
+  return {
+    status: 'OK',
+    allowedOrigins: ['https://api.example.com'],
+    acquiring: false,
+    token: { accessToken: `token-${serial}`, serial, obtainedAt: now, expiresAt: now + HOUR },
+  };
+}
+
+/** A token source whose answers the test releases one by one, in any order. */
+function scriptedSource() {
+  const pending: { kind: 'current' | 'fresh'; resolve(grant: TokenGrant): void }[] = [];
+  const source: TokenSource = {
+    current: () => new Promise((resolve) => pending.push({ kind: 'current', resolve })),
+    fresh: () => new Promise((resolve) => pending.push({ kind: 'fresh', resolve })),
+  };
+  return { source, pending };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('the worker token cache', () => {
+  it('an older flight that ends last does not replace the newer token another flight brought', async () => {
+    let now = 1_000;
+    const { source, pending } = scriptedSource();
+    const cache = new WorkerTokenCache(source, () => now);
+    const first = cache.get('api');
+    await settle();
+    pending[0]!.resolve(grant(1, now));
+    assert.equal((await first).token.serial, 1);
+
+    // A rejection of serial 1 starts a refresh; meanwhile the cached status expires and another caller reads serial 2.
+    const replacing = cache.replaceRejected('api', 1);
+    await settle();
+    now += 2_000;
+    const reading = cache.get('api');
+    await settle();
+    pending[2]!.resolve(grant(2, now));
+    assert.equal((await reading).token.serial, 2);
+    // The refresh's answer is older: it brings serial 1 again (its update met a workflow that had not yet seen the rejection).
+    pending[1]!.resolve(grant(1, now - 2_000));
+    await replacing;
+    assert.equal((await cache.get('api')).token.serial, 2);
+  });
+
+  it('a deleted server fails every call with OAuthServerDeleted', async () => {
+    const source: TokenSource = {
+      current: () => Promise.resolve({ status: 'Deleted', allowedOrigins: [], acquiring: false }),
+      fresh: () => Promise.resolve({ status: 'Deleted', allowedOrigins: [], acquiring: false }),
+    };
+    await assert.rejects(new WorkerTokenCache(source).get('api'), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure);
+      assert.equal(error.type, WebServiceCallFailure.ServerDeleted);
+      assert.equal(error.nonRetryable, true);
+      return true;
+    });
+  });
+});
