@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { authorizeServer, createServer, deleteServer, editServer, parseOAuthServerConfig, WebServiceCallFailure } from '../src';
-import { OAUTH_SERVER_WORKFLOW_TYPE, serverWorkflowId } from '../src/contract/definitions';
+import { authorizeServer, createServer, deleteServer, editServer, parseOAuthServerConfig, showServer, WebServiceCallFailure } from '../src';
+import { editUpdate, OAUTH_SERVER_WORKFLOW_TYPE, serverWorkflowId } from '../src/contract/definitions';
 import { ServerFailure } from '../src/contract/failures';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
@@ -110,6 +110,40 @@ describe('the server state machine on a real workflow', () => {
           assert.match(error.cause.message, /allowedOrigins/);
           return true;
         });
+        assert.equal(proxy.requests.length, 0);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a start or an edit sent in clear by a client without the codec keys is refused, and no token is requested for it', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const proxy = await startRecordingProxy(bed.authorizationServer.tokenEndpoint);
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        // A configuration createServer accepts, pointing at a token endpoint of the sender's choosing.
+        const config = parseOAuthServerConfig(bed.serverConfig('client_secret_basic', { accessTokenUrl: proxy.url }));
+        const plain = await bed.rawClient.workflow.start(OAUTH_SERVER_WORKFLOW_TYPE, { taskQueue, workflowId: serverWorkflowId(config.name), args: [{ config }] });
+        await assert.rejects(bed.client.workflow.getHandle(plain.workflowId).result(), (error: unknown) => {
+          assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+          assert.equal(error.cause.type, ServerFailure.NotEncrypted);
+          return true;
+        });
+        assert.equal(proxy.requests.length, 0);
+
+        const saved = bed.serverConfig('client_secret_basic');
+        await createServer(bed.client, saved, { taskQueue });
+        const inClear = bed.rawClient.workflow.getHandle(serverWorkflowId(saved.name)).executeUpdate(editUpdate, { args: [{ accessTokenUrl: proxy.url }] });
+        await assert.rejects(inClear, (error: unknown) => {
+          assert.ok(error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure, String(error));
+          assert.equal(error.cause.type, ServerFailure.NotEncrypted);
+          return true;
+        });
+        const after = await showServer(bed.client, saved.name);
+        assert.equal(after.status, 'OK');
+        assert.equal(after.config.accessTokenUrl, saved.accessTokenUrl);
         assert.equal(proxy.requests.length, 0);
       });
     } finally {

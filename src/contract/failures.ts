@@ -56,6 +56,11 @@ export const ServerFailure = {
   RegistrationRefused: 'OAuthServerRegistrationRefused',
   /** An update or a start whose payload is not what the contract says. */
   InvalidRequest: 'InvalidOAuthServerRequest',
+  /**
+   * A start or an update sent in clear by a client without the codec keys: anyone who can reach the
+   * namespace could otherwise point a server at a token endpoint of theirs.
+   */
+  NotEncrypted: 'OAuthServerInputNotEncrypted',
 } as const;
 
 /** Failure types of the import-source workflow. */

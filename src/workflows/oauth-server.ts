@@ -36,11 +36,13 @@ import {
   type ServerRequest,
   type ServerState,
 } from './server-machine';
+import { arrivedEncrypted } from './encrypted-input';
 import { availabilityMessageOf, grantOf, viewOf } from './server-views';
 import {
   checkDeleteRequest,
   checkDependentsRegistration,
   checkFreshTokenRequest,
+  checkArrivedEncrypted,
   checkServerChanges,
   isDependentRegistration,
   mergeChanges,
@@ -166,6 +168,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     },
     {
       validator: (request) => {
+        checkArrivedEncrypted(request, 'freshToken request');
         const { rejectedSerial } = checkFreshTokenRequest(request);
         refuse(rejectedSerial === undefined ? { type: 'tokenWanted' } : { type: 'tokenRejected', serial: rejectedSerial, at: workflowNow() });
       },
@@ -188,6 +191,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     },
     {
       validator: (changes) => {
+        checkArrivedEncrypted(changes, 'changes');
         refuse({ type: 'edit' });
         checkServerChanges(state.config, changes);
       },
@@ -201,13 +205,14 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     },
     {
       validator: (registration) => {
+        checkArrivedEncrypted(registration, 'registration');
         checkDependentsRegistration(registration);
         refuse({ type: 'registerDependents' });
       },
     },
   );
   wf.setHandler(unregisterDependentSignal, (registration) => {
-    if (isDependentRegistration(registration)) void apply({ type: 'dependentEnded', workflowId: registration.workflowId });
+    if (arrivedEncrypted(registration) && isDependentRegistration(registration)) void apply({ type: 'dependentEnded', workflowId: registration.workflowId });
   });
   wf.setHandler(
     deleteUpdate,
@@ -215,7 +220,10 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       await applyAndWait({ type: 'delete' });
     },
     {
-      validator: (request) => refuse({ type: 'delete', force: checkDeleteRequest(request).force === true }),
+      validator: (request) => {
+        checkArrivedEncrypted(request, 'delete request');
+        refuse({ type: 'delete', force: checkDeleteRequest(request).force === true });
+      },
     },
   );
 
@@ -257,14 +265,17 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
 }
 
 /**
- * A start that createServer would have refused (anyone with access to the namespace can start a
- * workflow) fails at its first task, before any token request. Rules tighten between releases, so
+ * A start that createServer would have refused, or that a client without the codec keys sent in clear
+ * (anyone with access to the namespace can start a workflow), fails at its first task, before any
+ * token request. Rules tighten between releases, so
  * on replay the verdict is read back from a marker in history instead of decided again: a server
  * started under an older rule keeps replaying.
  */
 function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
   if (wf.workflowInfo().continuedFromExecutionRunId !== undefined) return;
-  const problem = startConfigProblem((input as Partial<OAuthServerWorkflowInput> | undefined)?.config);
+  const problem = arrivedEncrypted(input)
+    ? startConfigProblem((input as Partial<OAuthServerWorkflowInput> | undefined)?.config)
+    : nonRetryable(ServerFailure.NotEncrypted, 'input: must be sent encrypted by a client with the plugin and its codec keys', { field: 'input' });
   const refused = wf.workflowInfo().unsafe.isReplaying ? wf.patched(START_REFUSED_MARKER) : problem !== undefined && wf.patched(START_REFUSED_MARKER);
   if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
 }

@@ -9,6 +9,7 @@ import {
   type NormalisedServerChanges,
 } from '../contract/definitions';
 import { nonRetryable, ServerFailure } from '../contract/failures';
+import { arrivedEncrypted } from './encrypted-input';
 
 /**
  * The checks of every payload the server workflow takes. They run in update validators, which never
@@ -30,6 +31,17 @@ function record(payload: unknown, what: string, allowed: readonly string[]): Rec
   const unknownKey = Object.keys(payload as object).find((key) => !allowed.includes(key));
   if (unknownKey !== undefined) throw invalid(JSON.stringify(unknownKey.slice(0, 100)), `is not a field of the ${what}`);
   return payload as Record<string, unknown>;
+}
+
+/**
+ * Every start and update must come from a holder of the codec keys (the plugin's clients and
+ * activities always send objects, encrypted); `what` names the payload. Call it on the argument as the
+ * SDK handed it over: a copy loses the mark.
+ */
+export function checkArrivedEncrypted(payload: unknown, what: string): void {
+  if (!arrivedEncrypted(payload)) {
+    throw nonRetryable(ServerFailure.NotEncrypted, `${what}: must be sent encrypted by a client with the plugin and its codec keys`, { field: what });
+  }
 }
 
 function isWorkflowId(value: unknown): value is string {
