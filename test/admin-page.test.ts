@@ -115,9 +115,9 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           await page.fill('#f-secret-value', good.clientSecret.source === 'local' ? good.clientSecret.value : '');
           await page.click('#tab-additional');
           await page.fill('#f-retries', '4');
-          await page.fill('#post-params [data-new="name"]', 'audience');
-          await page.fill('#post-params [data-new="value"]', 'https://api.example');
-          await page.click('#post-params [data-add]');
+          await page.getByLabel('New post parameter name').fill('audience');
+          await page.getByLabel('New post parameter value').fill('https://api.example');
+          await page.locator('#post-params').getByRole('button', { name: 'Add' }).click();
           await page.screenshot({ path: resolve(TEST_OUTPUT, 'admin-page-dialog-additional.png') });
           await page.click('#save-server');
           await rowWithStatus(page, name, 'NotAuthorized');

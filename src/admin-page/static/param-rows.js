@@ -1,13 +1,18 @@
 import { $, el } from './dom.js';
 
-/** A list of name/value parameters, added and removed row by row (query or post parameters). */
+/** A list of name/value parameters, added and removed row by row (query or post parameters); it builds its own table. */
 export class ParamRows {
   constructor(container) {
     this.field = container.dataset.field;
-    this.body = $('tbody', container);
-    this.newName = $('[data-new="name"]', container);
-    this.newValue = $('[data-new="value"]', container);
-    $('[data-add]', container).addEventListener('click', () => this.addFromInputs());
+    const label = container.dataset.label;
+    this.body = el('tbody');
+    this.newName = el('input', { placeholder: 'Name', 'aria-label': `New ${label} name` });
+    this.newValue = el('input', { placeholder: 'Value', 'aria-label': `New ${label} value` });
+    container.append(
+      el('table', { class: 'grid compact' }, el('thead', {}, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'Value'), el('th'))), this.body),
+      el('div', { class: 'param-add' }, this.newName, this.newValue, el('button', { type: 'button', onclick: () => this.addFromInputs() }, 'Add')),
+      el('p', { class: 'field-error', 'data-error-for': this.field }),
+    );
     for (const input of [this.newName, this.newValue]) {
       input.addEventListener('keydown', (event) => {
         if (event.key !== 'Enter') return;
