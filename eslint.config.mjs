@@ -26,4 +26,13 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The admin page's browser modules: plain JavaScript served as it is.
+  { files: ['src/admin-page/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['src/admin-page/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', CSS: 'readonly', URLSearchParams: 'readonly', setInterval: 'readonly' },
+    },
+  },
 );

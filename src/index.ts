@@ -16,4 +16,6 @@ export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAva
 export { parseCodecKeyRing, loadCodecKeyRing, generateCodecKey, CodecKeyError, type CodecKeyRing, type CodecKeyFileContents } from './codec/codec-keys';
 export { startCodecServer, type CodecServer, type CodecServerOptions } from './codec/codec-server';
 export { EncryptionCodec } from './codec/encryption-codec';
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-page/admin-server';
+export { ServerFailure } from './contract/failures';
 export { MINIMUM_NODE_VERSION } from './supported-node';

@@ -30,7 +30,7 @@ describe('the main job (npm start)', () => {
   it('starts everything, reaches OK, calls the API, imports the demo records, prints every URL, keeps its secrets to itself, and stops on Ctrl-C leaving nothing running', async function () {
     this.timeout(180_000);
     const stateDir = mkdtempSync(join(tmpdir(), 'temporal-oauth-demo-'));
-    const ports = { TEMPORAL_PORT: 0, TEMPORAL_UI_PORT: 0, DEMO_AUTH_PORT: 0, DEMO_API_PORT: 0, DEMO_CODEC_PORT: 0 };
+    const ports = { TEMPORAL_PORT: 0, TEMPORAL_UI_PORT: 0, DEMO_AUTH_PORT: 0, DEMO_API_PORT: 0, DEMO_CODEC_PORT: 0, DEMO_ADMIN_PORT: 0 };
     for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_OAUTH_DEMO_STATE_DIR: stateDir };
     for (const [name, port] of Object.entries(ports)) env[name] = String(port);
@@ -59,6 +59,8 @@ describe('the main job (npm start)', () => {
       assert.match(output, new RegExp(`Resource API +http://127\\.0\\.0\\.1:${ports.DEMO_API_PORT}`));
       assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_API_PORT}/whoami`)).status, 401, 'the API answered without a token');
       assert.match(output, new RegExp(`decoded by http://127\\.0\\.0\\.1:${ports.DEMO_CODEC_PORT}`));
+      assert.match(output, new RegExp(`OAuth servers page +http://127\\.0\\.0\\.1:${ports.DEMO_ADMIN_PORT} \\(log in with the password in ${join(stateDir, 'admin-password')}\\)`));
+      assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_ADMIN_PORT}/`, { redirect: 'manual' })).headers.get('location'), '/login');
 
       // The demo's secret, codec key and codec credential are files of its state folder, never lines of its output.
       const kept = readdirSync(stateDir)

@@ -62,9 +62,11 @@ describe('the published package', () => {
     const files = packedFiles;
     assert.ok(files.includes('dist/src/index.js') && files.includes('dist/src/index.d.ts') && files.includes('dist/src/workflow.d.ts'));
     assert.ok(files.includes('dist/src/cli/main.js'), 'the bin is not shipped');
+    assert.ok(files.includes('src/admin-page/static/index.html'), 'the admin page is not shipped');
     const unexpected = files.filter(
       (file) =>
         !['README.md', 'LICENSE', 'package.json'].includes(file) &&
+        !file.startsWith('src/admin-page/static/') &&
         !(/^dist\/src\/.+\.(js|d\.ts)$/.test(file) && !/^dist\/src\/(demo|dev-server|temporal-cli)\//.test(file)),
     );
     assert.deepEqual(unexpected, []);

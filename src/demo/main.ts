@@ -12,6 +12,7 @@ import { startTemporalEnvironment } from '../dev-server/temporal-environment';
 import { generateClientSecret, startAuthorizationServer } from './authorization-server';
 import { readOrCreate } from './demo-files';
 import { startResourceApi } from './resource-api';
+import { startAdminServer } from '../admin-page/admin-server';
 import type { demoWhoAmI } from './workflows';
 
 /**
@@ -153,7 +154,20 @@ async function main(): Promise<void> {
       (error: unknown) => log(`Import source ${DEMO_IMPORT_ID} stopped: ${error instanceof Error ? error.message : String(error)}`),
     );
 
+    const passwordFile = resolve(STATE_DIR, 'admin-password');
+    const adminPage = await startAdminServer({
+      client,
+      taskQueue: TASK_QUEUE,
+      password: process.env.TEMPORAL_OAUTH_ADMIN_PASSWORD ?? readOrCreate(passwordFile, () => randomBytes(18).toString('base64url')),
+      port: Number(process.env.DEMO_ADMIN_PORT ?? 9403),
+      log,
+    });
+    closers.push(() => adminPage.close());
+
     log('');
+    log(
+      `OAuth servers page     ${adminPage.url} (log in with ${process.env.TEMPORAL_OAUTH_ADMIN_PASSWORD ? 'TEMPORAL_OAUTH_ADMIN_PASSWORD' : `the password in ${passwordFile}`})`,
+    );
     log(`Temporal Web UI        ${temporal.external ? '(external server: see its own UI)' : uiOrigin} (payloads decoded by ${codecServer.url}, secrets redacted)`);
     log(`Temporal frontend      ${temporal.address} (namespace ${temporal.namespace})`);
     log(`Authorization server   ${authorizationServer.issuer} (token endpoint ${authorizationServer.tokenEndpoint})`);
