@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { authorizeServer, createServer, deleteServer, editServer, showServer } from '../admin/servers';
 import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from '../admin/errors';
 import { ConfigValidationError } from '../oauth/errors';
+import { parseOAuthServerConfig } from '../oauth/config';
 import { ServerFailure } from '../contract/failures';
 import type { ServerChanges, ServerStatus } from '../contract/definitions';
 import { checkChanges } from './edit-check';
@@ -31,7 +32,7 @@ export async function answerApi(req: IncomingMessage, res: ServerResponse, url: 
       case 'GET ':
         return sendJson(res, 200, await serverRows(client, listFilter(url.searchParams)));
       case 'POST ':
-        return sendJson(res, 201, await createServer(client, await readJsonObject(req), { taskQueue }));
+        return sendJson(res, 201, await createServer(client, parseOAuthServerConfig(await readJsonObject(req)), { taskQueue }));
       case 'GET :name':
         return sendJson(res, 200, await showServer(client, name!));
       case 'PUT :name': {
