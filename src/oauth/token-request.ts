@@ -50,9 +50,10 @@ export function tokenEndpointUrl(config: OAuthServerConfig): URL {
 /** One client credentials token request (RFC 6749 §4.4), with every failure turned into a TokenRequestError. */
 export async function requestToken(config: OAuthServerConfig, options: TokenRequestOptions): Promise<AccessToken> {
   const endpoint = tokenEndpointUrl(config);
-  // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience; without
-  // discovery the token endpoint URL, without any query, is that identifier (RFC 7523 §3).
-  const server: oauth.AuthorizationServer = { issuer: `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href };
+  // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience: its issuer
+  // when configured, otherwise the token endpoint URL without any query (RFC 7523 §3).
+  const issuer = config.issuer ?? `${endpoint.origin}${endpoint.pathname}`;
+  const server: oauth.AuthorizationServer = { issuer, token_endpoint: endpoint.href };
   const client: oauth.Client = { client_id: config.clientId };
   const sentCredentials: string[] = [];
   let declaredExpiresIn: unknown;
