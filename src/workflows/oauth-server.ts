@@ -1,7 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import { parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
-import { NON_RETRYABLE_TOKEN_ERROR_CODES } from '../oauth/errors';
 import { normaliseServerName } from '../oauth/server-name';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
@@ -25,7 +24,7 @@ import {
   type ServerView,
   type TokenGrant,
 } from '../contract/definitions';
-import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
+import { NON_RETRYABLE_TOKEN_FAILURES, ServerFailure, WebServiceCallFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { publicConfig } from './public-config';
@@ -298,7 +297,7 @@ function tokenActivities(config: OAuthServerConfig): TokenRequestActivities {
       initialInterval: TOKEN_RETRY_INITIAL_INTERVAL,
       maximumInterval: TOKEN_RETRY_MAX_INTERVAL,
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_TOKEN_ERROR_CODES],
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TOKEN_FAILURES],
     },
   });
 }
