@@ -9,6 +9,7 @@ export type { WebServiceCallInput, WebServiceCallResult, WebServiceCallBody } fr
 export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigInput, type AuthMethod, AUTH_METHODS } from './oauth/config';
 export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
+export { SecretReferencesError, type SecretReferences } from './oauth/secret-references';
 export * from './admin/servers';
 export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';

@@ -5,6 +5,17 @@ import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint'
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
 import { startHangingEndpoint, startRecordingProxy, startResettingEndpoint, startStatusEndpoint } from './support/token-endpoints';
 import { testBed } from './support/test-bed';
+import { serverWorkflowId } from '../src/contract/definitions';
+
+/** The token activity's failure types as Temporal stores them, in clear, in the server's raw history. */
+async function tokenFailureTypesInHistory(server: string): Promise<{ types: string[]; rawHistory: string }> {
+  const history = await testBed().rawClient.workflow.getHandle(serverWorkflowId(server)).fetchHistory();
+  const types = (history.events ?? []).flatMap((event) => {
+    const type = event.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type;
+    return type ? [type] : [];
+  });
+  return { types, rawHistory: JSON.stringify(history) };
+}
 
 /** A loopback origin whose port was just free and is closed again: connecting to it is refused. */
 async function closedPortOrigin(): Promise<string> {
@@ -51,6 +62,30 @@ describe('a server that cannot get a token is disabled', () => {
         assert.equal(view.disabledReason?.code, 'invalid_request');
         assert.equal(view.disabledReason?.httpStatus, 400);
         assert.equal(view.disabledReason?.description, 'the audience parameter is not supported');
+        assert.deepEqual((await tokenFailureTypesInHistory(view.config.name)).types, ['invalid_request']);
+      });
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('an error code outside RFC 6749: the failure type Temporal stores in clear is other_oauth_error, the code itself only in the encoded reason', async () => {
+    const bed = testBed();
+    const hostile = 'acme_tenant_4711_quota_exceeded_for_customer_jane_doe';
+    const endpoint = await startStatusEndpoint(400, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: hostile, error_description: 'try again next month' }),
+    });
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const view = await createServer(bed.client, bed.serverConfig('client_secret_post', { accessTokenUrl: endpoint.url }), { taskQueue });
+        assert.equal(view.status, 'Error');
+        assert.equal(view.disabledReason?.code, hostile);
+        assert.equal(view.disabledReason?.httpStatus, 400);
+        assert.equal(view.disabledReason?.description, 'try again next month');
+        const { types, rawHistory } = await tokenFailureTypesInHistory(view.config.name);
+        assert.deepEqual(types, ['other_oauth_error']);
+        assert.ok(!rawHistory.includes(hostile), 'the server\'s error code is in the raw history in clear');
       });
     } finally {
       await endpoint.close();

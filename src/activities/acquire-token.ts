@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { tokenFailureType } from '../contract/failures';
 import type { OAuthServerConfig } from '../oauth/config';
 import type { TokenErrorDetails } from '../oauth/errors';
 import { SecretResolver } from '../oauth/secrets';
@@ -24,9 +25,7 @@ export interface TokenRequestActivities {
 }
 
 /** The failure details the server workflow turns into a disabled reason. */
-export interface TokenFailureDetails extends TokenErrorDetails {
-  attempt: number;
-}
+export type TokenFailureDetails = TokenErrorDetails & { attempt: number };
 
 /**
  * The attempt stops this long before the acquisition's own deadline, so that running out of time
@@ -71,13 +70,15 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
       // A cancelled or shut-down attempt is not the token endpoint's fault: let the SDK report it as such.
       if (context.cancellationSignal.aborted) throw error;
       const failure = classifyTokenError(error, sensitive);
+      const details: TokenFailureDetails = { ...failure.toDetails(), attempt };
       throw ApplicationFailure.create({
-        type: failure.code,
+        // Temporal keeps a failure's type in clear: what the server sent stays in the encoded message and details.
+        type: tokenFailureType(details),
         message: failure.message,
         // With no time left, or a Retry-After that reaches past the deadline, another attempt could only
         // be cut short by the acquisition's timeout: give up now, with this cause.
         nonRetryable: !failure.retryable || Date.now() + (failure.retryAfterMs ?? 0) >= deadline,
-        details: [{ ...failure.toDetails(), attempt } satisfies TokenFailureDetails],
+        details: [details],
         nextRetryDelay: failure.retryAfterMs,
       });
     }

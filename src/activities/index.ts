@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { parseSecretReferences, SECRET_REFERENCES_ENV, type SecretReferences } from '../oauth/secret-references';
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
 import { createAcquireToken } from './acquire-token';
 import { DependentRegistrations } from './dependent-registrations';
@@ -11,6 +12,12 @@ import { createWebServiceCall } from './web-service-call';
 export interface OAuthActivitiesOptions {
   /** Stores for `{ source: 'external', ref }` secrets beyond the built-in `env:` and `file:`. */
   secretProviders?: SecretProvider[];
+  /**
+   * The external secrets server configurations may name: env prefixes, file roots and provider
+   * schemes. Left out, it is read from TEMPORAL_OAUTH_SECRET_REFERENCES
+   * (`env:CRM_,file:/run/secrets,provider:vault`); with neither, every external reference is refused.
+   */
+  secretReferences?: SecretReferences;
   /** Bound on one token HTTP exchange. Default 30 s; the server's maxWait bounds all attempts together. */
   tokenRequestTimeoutMs?: number;
 }
@@ -19,7 +26,9 @@ const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The plugin's activities. One set per process: its token cache and registrations are shared by every worker that uses it. */
 export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
-  const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])]);
+  const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])], {
+    references: options.secretReferences ?? parseSecretReferences(process.env[SECRET_REFERENCES_ENV] ?? ''),
+  });
   const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client)));
   return {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),

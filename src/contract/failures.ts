@@ -1,4 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
+import {
+  LOCAL_TOKEN_ERROR_CODES,
+  NON_RETRYABLE_LOCAL_TOKEN_ERRORS,
+  NON_RETRYABLE_OAUTH_ERRORS,
+  OAUTH_ERROR_CODES,
+  type TokenErrorDetails,
+} from '../oauth/errors';
 
 /**
  * Failure types of webServiceCall. A workflow author matches on these; the non-retryable ones are
@@ -62,6 +69,25 @@ export const ServerFailure = {
    */
   NotEncrypted: 'OAuthServerInputNotEncrypted',
 } as const;
+
+/** The token activity's type for an OAuth `error` outside RFC 6749's codes. */
+export const OTHER_OAUTH_ERROR = 'other_oauth_error';
+
+/**
+ * Failure types of the token activity. Temporal stores a failure's type in clear, so it is one of
+ * this fixed set: the RFC 6749 codes, the plugin's own codes, and OTHER_OAUTH_ERROR. Whatever else
+ * an authorization server sends as `error` stays in the failure's encoded message and details.
+ */
+export const TOKEN_FAILURE_TYPES = [...OAUTH_ERROR_CODES, ...LOCAL_TOKEN_ERROR_CODES, OTHER_OAUTH_ERROR] as const;
+export type TokenFailureType = (typeof TOKEN_FAILURE_TYPES)[number];
+
+/** The token failures the server workflow's retry policy must not retry. */
+export const NON_RETRYABLE_TOKEN_FAILURES: readonly TokenFailureType[] = [...NON_RETRYABLE_OAUTH_ERRORS, ...NON_RETRYABLE_LOCAL_TOKEN_ERRORS];
+
+export function tokenFailureType(details: TokenErrorDetails): TokenFailureType {
+  if (details.kind !== 'oauth') return details.code;
+  return OAUTH_ERROR_CODES.find((code) => code === details.code) ?? OTHER_OAUTH_ERROR;
+}
 
 /** Failure types of the import-source workflow. */
 export const ImportFailure = {

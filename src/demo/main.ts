@@ -85,10 +85,11 @@ async function main(): Promise<void> {
       log,
     });
     closers.push(() => temporal.teardown());
-    const plugin = new TemporalOAuthPlugin({ codecKeys });
+    const secretFile = resolve(STATE_DIR, 'demo-client-secret');
+    // The one file the demo server's configuration names: the state folder also holds the codec key.
+    const plugin = new TemporalOAuthPlugin({ codecKeys, secretReferences: { fileRoots: [secretFile] } });
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, plugins: [plugin] });
 
-    const secretFile = resolve(STATE_DIR, 'demo-client-secret');
     const resourceApiSecret = generateClientSecret();
     const authorizationServer = await startAuthorizationServer({
       port: Number(process.env.DEMO_AUTH_PORT ?? 9400),

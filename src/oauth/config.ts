@@ -116,6 +116,16 @@ export const oauthServerConfigSchema = z
     accessTokenUrl: secureUrl('accessTokenUrl').refine((value) => !URL.canParse(value) || !new URL(value).hash, {
       error: 'accessTokenUrl must not have a fragment',
     }),
+    /**
+     * The authorization server's issuer identifier (RFC 8414). When set, it is the audience of the
+     * client assertion (client_secret_jwt, private_key_jwt) instead of the token URL: strict servers
+     * accept only their issuer there.
+     */
+    issuer: secureUrl('issuer')
+      .refine((value) => !URL.canParse(value) || (!new URL(value).hash && !new URL(value).search), {
+        error: 'issuer must not have a query or a fragment',
+      })
+      .optional(),
     scope: z
       .string({ error: 'scope must be text' })
       .max(4_000, { error: 'scope must be at most 4000 characters' })

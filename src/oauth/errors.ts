@@ -25,7 +25,20 @@ export class ConfigValidationError extends Error {
   }
 }
 
-/** OAuth error codes (RFC 6749 §5.2) that no retry can fix: the configuration or the grant is wrong. */
+/** The error codes of RFC 6749 §5.2, and the two of §4.1.2.1 that token endpoints send as well. */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+/** OAuth error codes that no retry can fix: the configuration or the grant is wrong. */
 export const NON_RETRYABLE_OAUTH_ERRORS = [
   'invalid_client',
   'unauthorized_client',
@@ -33,19 +46,30 @@ export const NON_RETRYABLE_OAUTH_ERRORS = [
   'unsupported_grant_type',
   'invalid_request',
   'invalid_grant',
-] as const;
+] as const satisfies readonly OAuthErrorCode[];
 
-/**
- * Codes a retry policy must not retry: the OAuth errors above plus the client-side ones that a
- * second identical request would meet again.
- */
-export const NON_RETRYABLE_TOKEN_ERROR_CODES: readonly string[] = [
-  ...NON_RETRYABLE_OAUTH_ERRORS,
+/** The codes this side gives when there is no OAuth error body: the transport, the response or the credential failed. */
+export const LOCAL_TOKEN_ERROR_CODES = [
+  'unexpected_status',
+  'connection_failed',
+  'timeout',
+  'unexpected_error',
   'invalid_token_response',
   'response_too_large',
   'secret_unavailable',
+  'secret_reference_refused',
   'invalid_private_key',
-];
+] as const;
+export type LocalTokenErrorCode = (typeof LOCAL_TOKEN_ERROR_CODES)[number];
+
+/** Local codes that a second identical request would meet again. */
+export const NON_RETRYABLE_LOCAL_TOKEN_ERRORS = [
+  'invalid_token_response',
+  'response_too_large',
+  'secret_unavailable',
+  'secret_reference_refused',
+  'invalid_private_key',
+] as const satisfies readonly LocalTokenErrorCode[];
 
 /** Where a token request went wrong; together with `code` it is what an operator acts on. */
 export type TokenErrorKind =
@@ -58,14 +82,18 @@ export type TokenErrorKind =
   /** The client secret or key could not be read or used. */
   | 'credential';
 
-export interface TokenErrorDetails {
-  kind: TokenErrorKind;
-  code: string;
+/**
+ * `code` is what the authorization server sent as `error` (any text, redacted) for the `oauth` kind,
+ * and one of LOCAL_TOKEN_ERROR_CODES for the others.
+ */
+export type TokenErrorDetails = TokenErrorCause & {
   retryable: boolean;
   status?: number;
   description?: string;
   retryAfterMs?: number;
-}
+};
+
+type TokenErrorCause = { kind: 'oauth'; code: string } | { kind: Exclude<TokenErrorKind, 'oauth'>; code: LocalTokenErrorCode };
 
 /**
  * The one error type a token request throws. Its message and fields are built only from what is
@@ -75,6 +103,7 @@ export interface TokenErrorDetails {
  */
 export class TokenRequestError extends Error {
   override readonly name = 'TokenRequestError';
+  private readonly details: TokenErrorDetails;
   readonly kind: TokenErrorKind;
   readonly code: string;
   readonly retryable: boolean;
@@ -84,6 +113,7 @@ export class TokenRequestError extends Error {
 
   constructor(details: TokenErrorDetails) {
     super(describeTokenError(details));
+    this.details = { ...details };
     this.kind = details.kind;
     this.code = details.code;
     this.retryable = details.retryable;
@@ -93,14 +123,7 @@ export class TokenRequestError extends Error {
   }
 
   toDetails(): TokenErrorDetails {
-    return {
-      kind: this.kind,
-      code: this.code,
-      retryable: this.retryable,
-      status: this.status,
-      description: this.description,
-      retryAfterMs: this.retryAfterMs,
-    };
+    return { ...this.details };
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ClientSecret } from './config';
 import { TokenRequestError } from './errors';
 import { redact } from './redact';
+import { SecretReferencePolicy, SecretReferencesError, type SecretReferences } from './secret-references';
 
 /**
  * A store that client secrets can be kept in instead of the configuration: `env:NAME`,
@@ -41,6 +42,8 @@ export const DEFAULT_SECRET_CACHE_MS = 5 * 60_000;
 export interface SecretResolverOptions {
   cacheMs?: number;
   now?: () => number;
+  /** The references this worker allows; left out, every external reference is refused. */
+  references?: SecretReferences;
 }
 
 /**
@@ -54,11 +57,16 @@ export class SecretResolver {
   private readonly cache = new Map<string, { value: string; until: number }>();
   private readonly cacheMs: number;
   private readonly now: () => number;
+  private readonly policy: SecretReferencePolicy;
 
   constructor(providers: readonly SecretProvider[] = [envSecretProvider, fileSecretProvider], options: SecretResolverOptions = {}) {
     for (const provider of providers) this.providers.set(provider.scheme, provider);
     this.cacheMs = options.cacheMs ?? DEFAULT_SECRET_CACHE_MS;
     this.now = options.now ?? Date.now;
+    this.policy = new SecretReferencePolicy(options.references);
+    (options.references?.providers ?? []).forEach((scheme, index) => {
+      if (!this.providers.has(scheme)) throw new SecretReferencesError(`secretReferences.providers[${index}]`, `no secret provider with scheme ${scheme} is given to the worker`);
+    });
   }
 
   async resolve(secret: ClientSecret, { fresh = false } = {}): Promise<string> {
@@ -70,9 +78,20 @@ export class SecretResolver {
     return value;
   }
 
+  /** What the provider is asked for once the allowlist lets the reference through: a file's real path, not the link named. */
+  private async allowed(scheme: string, reference: string): Promise<string> {
+    if (scheme === envSecretProvider.scheme) return this.policy.envName(reference);
+    if (scheme === fileSecretProvider.scheme) return this.policy.filePath(reference);
+    this.policy.provider(scheme);
+    return reference;
+  }
+
   private async read(ref: string): Promise<string> {
     const separator = ref.indexOf(':');
     const scheme = ref.slice(0, separator);
+    const checked = await this.allowed(scheme, ref.slice(separator + 1)).catch((error: unknown) => {
+      throw error instanceof TokenRequestError ? error : unreadable(ref, error);
+    });
     const provider = this.providers.get(scheme);
     if (!provider) {
       throw new TokenRequestError({
@@ -83,15 +102,19 @@ export class SecretResolver {
       });
     }
     try {
-      return await provider.resolve(ref.slice(separator + 1));
+      return await provider.resolve(checked);
     } catch (error) {
-      throw new TokenRequestError({
-        kind: 'credential',
-        code: 'secret_unavailable',
-        retryable: false,
-        // Provider messages name the reference, which is not secret; a store's answer can be long.
-        description: `could not read client secret ${ref}: ${redact(error instanceof Error ? error.message : String(error), [])}`,
-      });
+      throw unreadable(ref, error);
     }
   }
+}
+
+function unreadable(ref: string, error: unknown): TokenRequestError {
+  return new TokenRequestError({
+    kind: 'credential',
+    code: 'secret_unavailable',
+    retryable: false,
+    // Provider messages name the reference, which is not secret; a store's answer can be long.
+    description: `could not read client secret ${ref}: ${redact(error instanceof Error ? error.message : String(error), [])}`,
+  });
 }

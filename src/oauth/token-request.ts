@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { OAuthServerConfig } from './config';
-import { boundedFetch } from './bounded-fetch';
+import { fetch as undiciFetch } from 'undici';
+import { readBounded } from './bounded-response';
 import { clientAuthentication } from './client-auth';
 import { NON_RETRYABLE_OAUTH_ERRORS, TokenRequestError } from './errors';
 import { isLoopbackHost } from './loopback';
@@ -12,7 +13,12 @@ import { isTransientStatus, parseRetryAfter } from './retry-after';
  * living this long, so that it is refreshed reasonably soon rather than kept until it fails.
  */
 export const DEFAULT_EXPIRES_IN_SECONDS = 300;
-const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+/**
+ * A lifetime beyond a year counts as a year: some servers send "never" as a huge number, and one too
+ * large for a date (or for a number: `1e400`) would break every timer and date built from it.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 365 * 24 * 3600;
 
 export interface AccessToken {
   accessToken: string;
@@ -50,34 +56,54 @@ export function tokenEndpointUrl(config: OAuthServerConfig): URL {
 /** One client credentials token request (RFC 6749 §4.4), with every failure turned into a TokenRequestError. */
 export async function requestToken(config: OAuthServerConfig, options: TokenRequestOptions): Promise<AccessToken> {
   const endpoint = tokenEndpointUrl(config);
-  // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience; without
-  // discovery the token endpoint URL, without any query, is that identifier (RFC 7523 §3).
-  const server: oauth.AuthorizationServer = { issuer: `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href };
-  const client: oauth.Client = { client_id: config.clientId };
-  const sentCredentials: string[] = [];
-  let declaredExpiresIn: unknown;
-  const fetchBounded = boundedFetch(MAX_TOKEN_RESPONSE_BYTES);
+  const exchange: TokenExchange = {
+    // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience: its issuer
+    // when configured, otherwise the token endpoint URL without any query (RFC 7523 §3).
+    server: { issuer: config.issuer ?? `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href },
+    client: { client_id: config.clientId },
+    sensitiveValues: [options.secret],
+  };
+  let response: Response;
   try {
-    const response = await oauth.clientCredentialsGrantRequest(
-      server,
-      client,
+    response = await oauth.clientCredentialsGrantRequest(
+      exchange.server,
+      exchange.client,
       await clientAuthentication(config.authMethod, options.secret),
       tokenRequestParameters(config),
       {
         signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]),
-        [oauth.customFetch]: async (url, init) => {
-          sentCredentials.push(...credentialsIn(init));
-          const response = await fetchBounded(url, init);
-          declaredExpiresIn = await expiresInAsSent(response.clone());
-          return response;
+        [oauth.customFetch]: (url, init) => {
+          exchange.sensitiveValues.push(...credentialsIn(init));
+          return undiciFetch(url, init);
         },
         [oauth.allowInsecureRequests]: endpoint.protocol === 'http:' && isLoopbackHost(endpoint.hostname),
       },
     );
-    const body = await oauth.processClientCredentialsResponse(server, client, response);
+  } catch (error) {
+    throw classifyTokenError(error, exchange.sensitiveValues);
+  }
+  return tokenFromResponse(response, exchange);
+}
+
+/** Who asked whom, and what the answer must not quote back. */
+export interface TokenExchange {
+  server: oauth.AuthorizationServer;
+  client: oauth.Client;
+  sensitiveValues: string[];
+}
+
+/**
+ * All of the handling of the token endpoint's answer, from the bytes received to a token or a
+ * TokenRequestError, with no network: whatever status, headers and body arrive, nothing else is thrown.
+ */
+export async function tokenFromResponse(received: Response, exchange: TokenExchange): Promise<AccessToken> {
+  try {
+    const response = await readBounded(received, MAX_TOKEN_RESPONSE_BYTES);
+    const declaredExpiresIn = await expiresInAsSent(response.clone());
+    const body = await oauth.processClientCredentialsResponse(exchange.server, exchange.client, response);
     return accessTokenFrom(body, declaredExpiresIn);
   } catch (error) {
-    throw classifyTokenError(error, [options.secret, ...sentCredentials]);
+    throw classifyTokenError(error, exchange.sensitiveValues);
   }
 }
 
@@ -137,7 +163,7 @@ function accessTokenFrom(body: oauth.TokenEndpointResponse, declaredExpiresIn: u
   return {
     accessToken: body.access_token,
     tokenType: 'bearer',
-    expiresInSeconds: body.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS,
+    expiresInSeconds: Math.min(body.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS),
     expiresInDefaulted: body.expires_in === undefined,
     grantedScope: typeof body.scope === 'string' ? body.scope : undefined,
   };
@@ -149,7 +175,8 @@ function accessTokenFrom(body: oauth.TokenEndpointResponse, declaredExpiresIn: u
  */
 export function classifyTokenError(error: unknown, sensitiveValues: readonly string[]): TokenRequestError {
   if (error instanceof TokenRequestError) return error;
-  const safe = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitiveValues));
+  // The library passes on whatever JSON the server sent, whatever its declared type: only text is kept.
+  const safe = (text: unknown) => (typeof text === 'string' ? redact(text, sensitiveValues) : undefined);
 
   if (error instanceof oauth.ResponseBodyError) {
     return new TokenRequestError({

@@ -1,7 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { TokenRequestActivities } from '../activities/acquire-token';
 import type { OAuthServerConfig } from '../oauth/config';
-import { NON_RETRYABLE_TOKEN_ERROR_CODES } from '../oauth/errors';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
 import {
@@ -16,7 +15,7 @@ import {
   tokenRequestTaskQueue,
   unregisterDependentSignal,
 } from '../contract/definitions';
-import { nonRetryable, ServerFailure } from '../contract/failures';
+import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
@@ -296,7 +295,7 @@ function tokenActivities(config: OAuthServerConfig): TokenRequestActivities {
       initialInterval: TOKEN_RETRY_INITIAL_INTERVAL,
       maximumInterval: TOKEN_RETRY_MAX_INTERVAL,
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_TOKEN_ERROR_CODES],
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TOKEN_FAILURES],
     },
   });
 }

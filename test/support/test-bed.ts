@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, Worker, type WorkflowBundle, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseCodecKeyRing, type CodecKeyRing } from '../../src/codec/codec-keys';
-import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type AuthMethod, type OAuthServerConfigInput } from '../../src';
+import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type AuthMethod, type OAuthServerConfigInput, type SecretReferences } from '../../src';
 import {
   generateClientSecret,
   generatePrivateKey,
@@ -28,9 +29,14 @@ export function codecKeyFixture(): { current: string; keys: Record<string, strin
 }
 export const codecKeys: CodecKeyRing = parseCodecKeyRing(codecKeyFixture(), CODEC_KEYS_FIXTURE);
 
+/** A folder of this run whose files the suite's workers may read as `file:` secrets. */
+export const TEST_SECRET_FILES = mkdtempSync(join(tmpdir(), 'temporal-oauth-test-secrets-'));
+/** The external secrets the suite's workers may read: variables named TEMPORAL_OAUTH_TEST_SECRET_* and files in TEST_SECRET_FILES. */
+export const TEST_SECRET_REFERENCES: SecretReferences = { envPrefixes: ['TEMPORAL_OAUTH_TEST_SECRET_'], fileRoots: [TEST_SECRET_FILES] };
+
 /** The plugin as the suite's workers and clients use it. */
 export function testPlugin(): TemporalOAuthPlugin {
-  return new TemporalOAuthPlugin({ codecKeys });
+  return new TemporalOAuthPlugin({ codecKeys, secretReferences: TEST_SECRET_REFERENCES });
 }
 
 /** The scopes the resource API's routes need; every test client is allowed all of them. */
@@ -186,6 +192,7 @@ export async function startTestBed(): Promise<TestBed> {
     async close() {
       await Promise.allSettled([api.close(), authorizationServer.close()]);
       await temporal.teardown();
+      rmSync(TEST_SECRET_FILES, { recursive: true, force: true });
     },
   };
   current = bed;

@@ -33,6 +33,12 @@ describe('OAuth server configuration', () => {
     assert.deepEqual(config.queryParams, []);
     assert.deepEqual(config.postParams, []);
     assert.deepEqual(config.allowedOrigins, []);
+    assert.equal(config.issuer, undefined);
+  });
+
+  it('keeps an issuer as written, https or loopback http', () => {
+    assert.equal(parseOAuthServerConfig({ ...valid, issuer: 'https://login.example.com/tenant-a' }).issuer, 'https://login.example.com/tenant-a');
+    assert.equal(parseOAuthServerConfig({ ...valid, issuer: 'http://127.0.0.1:9400' }).issuer, 'http://127.0.0.1:9400');
   });
 
   it('accepts ISO-8601 and millisecond waits, loopback http, GUID client IDs and normalises origins and scope', () => {
@@ -73,6 +79,11 @@ describe('OAuth server configuration', () => {
     ['accessTokenUrl', { accessTokenUrl: 'not a url' }],
     ['accessTokenUrl', { accessTokenUrl: 'http://login.example.com/token' }],
     ['accessTokenUrl', { accessTokenUrl: 'https://login.example.com/token#frag' }],
+    ['issuer', { issuer: 'not a url' }],
+    ['issuer', { issuer: 42 }],
+    ['issuer', { issuer: 'http://login.example.com' }],
+    ['issuer', { issuer: 'https://login.example.com/?tenant=1' }],
+    ['issuer', { issuer: 'https://login.example.com/#x' }],
     ['scope', { scope: 'bad"quote' }],
     ['scope', { scope: 42 }],
     ['includeScope', { includeScope: 'yes' }],
