@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
@@ -109,10 +108,16 @@ describe('token economy', () => {
     let tokenRequestArrived!: () => void;
     const firstTokenRequest = new Promise<void>((resolve) => (tokenRequestArrived = resolve));
     let tokenAnsweredAt: number | undefined;
-    // Slow on purpose: the calls must start while the server's first token request is under way.
+    let serverName: string | undefined;
+    // Held on purpose until a call waits for it (a freshToken update), so that the calls meet the
+    // server while its first token request is under way, however slowly this machine starts them.
     const endpoint = await startScriptedEndpoint(async (request, body) => {
       tokenRequestArrived();
-      await delay(1_500);
+      await eventually(async () => serverName !== undefined && (await acceptedUpdates(bed, serverName)).includes('freshToken'), {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: 'a call waiting for the first token',
+      }).catch(() => undefined);
       const response = await forwardTokenRequest(bed.authorizationServer.tokenEndpoint, request, body);
       tokenAnsweredAt ??= Date.now();
       return response;
@@ -126,6 +131,7 @@ describe('token economy', () => {
           clientId: client.clientId,
           clientSecret: { source: 'local', value: client.secret },
         });
+        serverName = config.name;
         const callsBefore = bed.api.calls.length;
         let created = false;
         const creation = createServer(bed.client, config, { taskQueue }).finally(() => (created = true));
