@@ -48,3 +48,4 @@ export async function disableAndResumeWatcher(server: string): Promise<void> {
   await condition(() => dependency.availability.status === 'OK');
   await dependency.release();
 }
+export * from './several-servers';
