@@ -7,7 +7,7 @@ import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { isTokenRequestTaskQueue } from '../contract/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
-import { workflowsEntryWith } from './workflows-entry';
+import { PLUGIN_WORKFLOWS_PATH, withPluginWorkflows } from './workflows-entry';
 
 export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
   /**
@@ -62,16 +62,19 @@ export class TemporalOAuthPlugin extends SimplePlugin {
     super({
       name: 'temporal-oauth',
       activities,
-      workflowsPath: workflowsEntryWith,
+      workflowsPath: (userWorkflowsPath) => userWorkflowsPath ?? PLUGIN_WORKFLOWS_PATH,
       dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
     this.tokenRequestActivities = { acquireOAuthToken };
     this.encrypts = keys !== false;
   }
 
-  /** A prebuilt bundle holds the workflows' failure converter: the one that encodes failure messages, unless the user brings one. */
+  /**
+   * Every bundle gets the plugin's workflows beside the user's, and holds the workflows' failure
+   * converter: the one that encodes failure messages, unless the user brings one.
+   */
   override configureBundler(options: BundleOptions): BundleOptions {
-    const configured = super.configureBundler(options);
+    const configured = withPluginWorkflows(super.configureBundler(options));
     if (!this.encrypts) return configured;
     return { ...configured, failureConverterPath: configured.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH };
   }
