@@ -6,7 +6,9 @@ import type { Compiler, Configuration, WebpackPluginInstance } from 'webpack';
 export const PLUGIN_WORKFLOWS_PATH = require.resolve('../workflows');
 
 const HOOK_NAME = 'temporal-oauth-workflows';
-const VIRTUAL_MODULE = 'temporal-oauth/workflows';
+// A URL scheme of its own, so that it never meets a user's own virtual modules.
+const VIRTUAL_SCHEME = 'temporal-oauth';
+const VIRTUAL_MODULE = 'workflows';
 
 function entriesOf(config: Configuration): string[] {
   const entries = typeof config.entry === 'string' ? [config.entry] : config.entry;
@@ -35,10 +37,10 @@ export function withPluginWorkflows(options: BundleOptions): BundleOptions {
     const answerEntryRequest: WebpackPluginInstance = {
       apply(compiler: Compiler) {
         // The SDK's own webpack, whichever copy that is.
-        new compiler.webpack.experiments.schemes.VirtualUrlPlugin({ [VIRTUAL_MODULE]: { type: '.cjs', source: () => source } }).apply(compiler);
+        new compiler.webpack.experiments.schemes.VirtualUrlPlugin({ [VIRTUAL_MODULE]: { type: '.cjs', source: () => source } }, VIRTUAL_SCHEME).apply(compiler);
         compiler.hooks.normalModuleFactory.tap(HOOK_NAME, (factory) => {
           factory.hooks.beforeResolve.tap(HOOK_NAME, (request) => {
-            if (request.request === userWorkflowsPath && entries.includes(request.contextInfo.issuer)) request.request = `virtual:${VIRTUAL_MODULE}`;
+            if (request.request === userWorkflowsPath && entries.includes(request.contextInfo.issuer)) request.request = `${VIRTUAL_SCHEME}:${VIRTUAL_MODULE}`;
           });
         });
       },
