@@ -8,7 +8,7 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { MarkingCodec } from '../codec/marking-codec';
 import { isTokenRequestTaskQueue } from '../contract/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
-import { workflowsEntryWith } from './workflows-entry';
+import { PLUGIN_WORKFLOWS_PATH, withPluginWorkflows } from './workflows-entry';
 
 export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
   /**
@@ -69,16 +69,19 @@ export class TemporalOAuthPlugin extends SimplePlugin {
     super({
       name: 'temporal-oauth',
       activities,
-      workflowsPath: workflowsEntryWith,
+      workflowsPath: (userWorkflowsPath) => userWorkflowsPath ?? PLUGIN_WORKFLOWS_PATH,
       dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
     this.tokenRequestActivities = { acquireOAuthToken };
     this.encrypts = keys !== false;
   }
 
-  /** A prebuilt bundle holds the workflows' converters: the plugin's, unless the user brings their own. */
+  /**
+   * Every bundle gets the plugin's workflows beside the user's, and holds the workflows' converters:
+   * the plugin's, unless the user brings their own.
+   */
   override configureBundler(options: BundleOptions): BundleOptions {
-    const configured = super.configureBundler(options);
+    const configured = withPluginWorkflows(super.configureBundler(options));
     if (!this.encrypts) return configured;
     return {
       ...configured,

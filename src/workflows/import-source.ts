@@ -78,7 +78,7 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
     imported,
     pages,
     cursor,
-    serverStatus: registered.dependency?.availability.status ?? input.carried?.availability.status ?? 'NotAuthorized',
+    serverStatus: registered.dependency?.status ?? input.carried?.availability.status ?? 'NotAuthorized',
     lastError,
   });
   wf.setHandler(importProgressQuery, progress);
@@ -91,29 +91,35 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
   })[input.sinkActivity ?? DEFAULT_SINK_ACTIVITY];
   if (!sink) throw wf.ApplicationFailure.nonRetryable('no sink activity', ImportFailure.InvalidSource);
 
-  while (cursor !== null) {
-    const pageCursor: string | number = cursor;
-    const response = await dependency.run(async () => {
-      try {
-        return await webServiceCall({ server: input.server, url: input.url, query: { cursor: pageCursor, limit: pageSize } });
-      } catch (error) {
-        lastError = error instanceof wf.ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : 'unknown error';
-        throw error;
-      }
-    });
-    const page = parsePage(response.body);
-    await sink({ source: wf.workflowInfo().workflowId, batchKey: String(pageCursor), records: page.records });
-    imported += page.records.length;
-    pages += 1;
-    cursor = page.nextCursor;
-    lastError = undefined;
-    if (cursor !== null && wf.workflowInfo().continueAsNewSuggested) {
-      await wf.condition(wf.allHandlersFinished);
-      await wf.continueAsNew<typeof importSourceWorkflow>({
-        ...input,
-        carried: { cursor, imported, pages, availability: dependency.availability },
+  try {
+    while (cursor !== null) {
+      const pageCursor: string | number = cursor;
+      const response = await dependency.run(async () => {
+        try {
+          return await webServiceCall({ server: input.server, url: input.url, query: { cursor: pageCursor, limit: pageSize } });
+        } catch (error) {
+          lastError = error instanceof wf.ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : 'unknown error';
+          throw error;
+        }
       });
+      const page = parsePage(response.body);
+      await sink({ source: wf.workflowInfo().workflowId, batchKey: String(pageCursor), records: page.records });
+      imported += page.records.length;
+      pages += 1;
+      cursor = page.nextCursor;
+      lastError = undefined;
+      if (cursor !== null && wf.workflowInfo().continueAsNewSuggested) {
+        await wf.condition(wf.allHandlersFinished);
+        await wf.continueAsNew<typeof importSourceWorkflow>({
+          ...input,
+          carried: { cursor, imported, pages, availability: dependency.availability },
+        });
+      }
     }
+  } catch (error) {
+    // The next run keeps the registration; any other ending gives it up, even a cancelled one.
+    if (!(error instanceof wf.ContinueAsNew)) await wf.CancellationScope.nonCancellable(() => dependency.release());
+    throw error;
   }
   await dependency.release();
   return progress();

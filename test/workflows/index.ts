@@ -49,3 +49,4 @@ export async function disableAndResumeWatcher(server: string): Promise<void> {
   await dependency.release();
 }
 export * from './encrypted-input';
+export * from './several-servers';
