@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { authorizeServer, createServer, editServer, listDependents } from '../src';
+import { ImportFailure } from '../src/contract/failures';
 import { importProgressQuery, type ImportProgress, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
@@ -180,6 +182,32 @@ describe('import sources pause while their server is disabled and resume when it
         },
         { activities: sink.activities },
       );
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('an import started in clear by a client without the codec keys fails at once and spends no token', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const source = await bed.startResourceApi({ recordCount: 10 });
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { allowedOrigins: [source.origin] });
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+        const plain = await bed.rawClient.workflow.start('importSourceWorkflow', {
+          taskQueue,
+          workflowId: `import-${randomUUID()}`,
+          args: [{ server: config.name, url: `${source.url}/records`, pageSize: 10 }],
+        });
+        await assert.rejects(bed.client.workflow.getHandle(plain.workflowId).result(), (error: unknown) => {
+          assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+          assert.equal(error.cause.type, ImportFailure.NotEncrypted);
+          return true;
+        });
+        assert.equal(source.calls.length, 0);
+        assert.deepEqual(await listDependents(bed.client, config.name), []);
+      });
     } finally {
       await source.close();
     }

@@ -93,6 +93,8 @@ export function tokenFailureType(details: TokenErrorDetails): TokenFailureType {
 export const ImportFailure = {
   InvalidPage: 'InvalidImportPage',
   InvalidSource: 'InvalidImportSource',
+  /** Started in clear by a client without the codec keys. */
+  NotEncrypted: 'ImportSourceInputNotEncrypted',
 } as const;
 
 export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {

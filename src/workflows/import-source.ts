@@ -1,6 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import type { ServerAvailability } from '../contract/definitions';
-import { ImportFailure } from '../contract/failures';
+import { ImportFailure, nonRetryable } from '../contract/failures';
+import { arrivedEncrypted } from './encrypted-input';
 import { OAuthServerDependency } from './oauth-dependency';
 import { webServiceCall } from './web-service-call';
 
@@ -43,6 +44,8 @@ export const importProgressQuery = wf.defineQuery<ImportProgress>('importProgres
 
 export const DEFAULT_SINK_ACTIVITY = 'storeImportBatch';
 const DEFAULT_PAGE_SIZE = 50;
+/** Imports started before this check was added replay without it. */
+const REFUSES_CLEAR_INPUT_PATCH = 'import-source-refuses-clear-input';
 
 interface Page {
   records: unknown[];
@@ -65,6 +68,10 @@ function parsePage(body: unknown): Page {
  * enabled again, so every record is delivered once, none skipped.
  */
 export async function importSourceWorkflow(input: ImportSourceInput): Promise<ImportProgress> {
+  // Only holders of the codec keys may make a worker spend a server's token on their behalf.
+  if (!arrivedEncrypted(input) && wf.patched(REFUSES_CLEAR_INPUT_PATCH)) {
+    throw nonRetryable(ImportFailure.NotEncrypted, 'input: must be sent encrypted by a client with the plugin and its codec keys', { field: 'input' });
+  }
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   let cursor: string | number | null = input.carried?.cursor ?? 0;
   let imported = input.carried?.imported ?? 0;
