@@ -9,7 +9,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startBenchBed, type BenchBed } from './bed';
-import { BenchUsageError, parseBenchArgs, type BenchOptions, type FigureName } from './options';
+import { BenchUsageError, flagsFor, parseBenchArgs, type BenchOptions, type FigureName } from './options';
 import { hotPath } from './p1-hot-path';
 import { tokenRequests } from './p2-token-requests';
 import { fanOut } from './p3-fan-out';
@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   try {
     for (const figure of figures) {
       process.stderr.write(`[bench] ${figure}…\n`);
-      const measured = await RUNS[figure](bed, options);
+      const flags = flagsFor(figure, options);
+      const measured = (await RUNS[figure](bed, options)).map((result) => ({ ...result, args: [result.args, flags].filter(Boolean).join(' ') }));
       for (const result of measured) process.stderr.write(`[bench] ${result.bench}: ${result.summary}\n`);
       results.push(...measured);
     }

@@ -1,17 +1,21 @@
 import { readFile } from 'node:fs/promises';
 
+const REFUSED_UPDATE_LABELS = ['operation="UpdateWorkflowExecution"', 'resource_exhausted_cause="ConcurrentLimit"', 'service_name="frontend"'];
+
 /**
- * Updates the server refused as RESOURCE_EXHAUSTED (the per-workflow in-flight limit among them), as
- * the dev server counts them in its Prometheus metrics: the clients retry such refusals on their
- * own, so neither the workers nor the history show them. Undefined without a metrics endpoint.
+ * Updates the server refused for the per-workflow in-flight limit, as the dev server's frontend
+ * counts them in its Prometheus metrics: the clients retry such refusals on their own (each retry
+ * refused again counts again), so neither the workers nor the history show them. Undefined without
+ * a metrics endpoint.
  */
 export async function refusedUpdates(metricsUrl: string | undefined): Promise<number | undefined> {
   if (!metricsUrl) return undefined;
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    const match = /^(\w*resource_exhausted\w*)\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (match?.[2]?.includes('operation="UpdateWorkflowExecution"') && !match[1]?.endsWith('_bucket')) sum += Number(match[3]);
+    const match = /^service_errors_resource_exhausted\{([^}]*)\}\s+(\S+)$/.exec(line);
+    const labels = match?.[1] ?? '';
+    if (REFUSED_UPDATE_LABELS.every((label) => labels.includes(label))) sum += Number(match?.[2]);
   }
   return sum;
 }

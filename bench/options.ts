@@ -76,3 +76,14 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   return { figures: figures.length > 0 ? figures : [...FIGURES], options: options as BenchOptions };
 }
+
+/**
+ * The flags that reproduce a figure's run where it left the defaults: its own sizes and the rounds.
+ * P3's dependents are left to the figure, which names the one size it measured.
+ */
+export function flagsFor(figure: FigureName, options: BenchOptions): string {
+  return (Object.keys(DEFAULTS) as (keyof BenchOptions)[])
+    .filter((key) => (key === 'rounds' || key.startsWith(figure)) && key !== 'p3Dependents' && options[key] !== DEFAULTS[key])
+    .map((key) => `--${flagName(key)} ${options[key]}`)
+    .join(' ');
+}

@@ -6,12 +6,15 @@ import { startBreakableTokenEndpoint } from '../test/support/breakable-token-end
 import { eventually } from '../test/support/eventually';
 import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
+import { inLanes, range } from './lanes';
 import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
 import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
 
 /** Workflows started at once while setting a round up (not measured). */
 const STARTS_IN_FLIGHT = 200;
 const SETTLE_POLL_MS = 500;
+/** Started, task scheduled, started, completed. */
+const FIRST_TASK_COMPLETED_EVENTS = 4;
 
 /**
  * P3: from the admin's authorize that disables a server (its token endpoint is down) until every
@@ -59,11 +62,12 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           const waiters = await startAll(dependents, () =>
             bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}` }),
           );
+          // As idle as the registered dependents: the signals must not queue behind the waiters' first tasks.
+          await allIdle(waiters);
           const started = performance.now();
-          await Promise.all(waiters.map(async (waiter) => {
-            await waiter.signal(wakeSignal);
-            await waiter.result();
-          }));
+          await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal)));
+          // Only then wait for the ends: long polls opened beside the signals would hold the connection's streams.
+          await Promise.all(waiters.map((waiter) => waiter.result()));
           return (performance.now() - started) / 1000;
         },
       ),
@@ -86,10 +90,21 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
   }
 }
 
-async function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<T>): Promise<T[]> {
-  const handles: T[] = [];
-  for (let i = 0; i < count; i += STARTS_IN_FLIGHT) handles.push(...(await Promise.all(Array.from({ length: Math.min(STARTS_IN_FLIGHT, count - i) }, start))));
-  return handles;
+function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<T>): Promise<T[]> {
+  return inLanes(range(count), STARTS_IN_FLIGHT, start);
+}
+
+/** Waits until every workflow has run its first task and waits for nothing but a signal. */
+async function allIdle(handles: readonly WorkflowHandle[]): Promise<void> {
+  await inLanes(handles, STARTS_IN_FLIGHT, (handle) =>
+    eventually(
+      async () => {
+        const { raw, historyLength } = await handle.describe();
+        return !raw.pendingWorkflowTask && historyLength >= FIRST_TASK_COMPLETED_EVENTS;
+      },
+      { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: `${handle.workflowId} to wait idle` },
+    ),
+  );
 }
 
 /** The server's history length once it has nothing left to do: no workflow task, no activity, and no new event for a poll. */

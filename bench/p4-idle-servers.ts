@@ -7,6 +7,7 @@ import { eventually } from '../test/support/eventually';
 import type { BenchBed } from './bed';
 import { residentMiB } from './metrics';
 import type { BenchOptions } from './options';
+import { inLanes, range } from './lanes';
 import { median, rounded, type Figure } from './report';
 
 const { EventType } = temporal.api.enums.v1;
@@ -44,14 +45,14 @@ export async function idleServers(bed: BenchBed, options: BenchOptions): Promise
     const memoryAfter = await memory(bed, worker.pid);
     const queries = await timeQueries(bed.client, idle);
     const eventsPerRefresh = median(await Promise.all(refreshing.map((name) => eventsPerTokenRefresh(bed.client, name))));
-    const histories = await longestHistories(bed.client);
+    const histories = await longestHistories(bed.client, [...idle, ...refreshing]);
     const perServerMiB = memoryAfter.worker !== undefined && memoryBefore.worker !== undefined ? rounded((memoryAfter.worker - memoryBefore.worker) / servers, 3) : undefined;
     const value = memoryAfter.worker ?? Number.NaN;
     const baseline = memoryBefore.worker ?? Number.NaN;
     return {
       bench: 'P4',
       ratio: rounded(value / baseline),
-      rounds: queries.latenciesMs,
+      rounds: queries.sampleMs,
       value,
       baseline,
       unit: 'worker RSS MiB',
@@ -61,7 +62,6 @@ export async function idleServers(bed: BenchBed, options: BenchOptions): Promise
         `dev server ${memoryBefore.devServer ?? '?'} → ${memoryAfter.devServer ?? '?'} MiB; ${eventsPerRefresh} history events per token refresh; ` +
         `longest history ${histories.longestBeforeContinueAsNew ?? 'none continued as new'} before continue-as-new (longest running ${histories.longestRunning}); ` +
         `${queries.timeouts} of ${servers} tokenGrant queries timed out or failed (p50 ${queries.p50Ms} ms, p99 ${queries.p99Ms} ms, max ${queries.maxMs} ms); created in ${rounded(creationSeconds, 1)} s`,
-      args: `--p4-servers ${servers}`,
       details: {
         servers,
         workerRssMiB: { before: memoryBefore.worker, after: memoryAfter.worker, perServer: perServerMiB },
@@ -83,47 +83,47 @@ async function memory(bed: BenchBed, workerPid: number): Promise<{ worker?: numb
 }
 
 async function createAll(bed: BenchBed, taskQueue: string, count: number, inFlight: number, config: () => OAuthServerConfigInput): Promise<string[]> {
-  const names: string[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      next += 1;
-      const server = config();
-      const view = await createServer(bed.client, server, { taskQueue });
-      if (view.status !== 'OK') throw new Error(`P4: server ${server.name} is ${view.status}`);
-      names.push(server.name);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
-  return names;
+  return inLanes(range(count), inFlight, async () => {
+    const server = config();
+    const view = await createServer(bed.client, server, { taskQueue });
+    if (view.status !== 'OK') throw new Error(`P4: server ${server.name} is ${view.status}`);
+    return server.name;
+  });
 }
 
-async function timeQueries(client: Client, names: readonly string[]): Promise<{ timeouts: number; p50Ms: number; p99Ms: number; maxMs: number; latenciesMs: number[] }> {
-  const latencies: number[] = [];
-  let timeouts = 0;
-  let next = 0;
-  const lane = async () => {
-    while (next < names.length) {
-      const name = names[next++] ?? '';
-      const started = performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error('timeout')), QUERY_TIMEOUT_MS)));
-      try {
-        await Promise.race([client.workflow.getHandle(serverWorkflowId(name)).query(tokenGrantQuery), timedOut]);
-        latencies.push(performance.now() - started);
-      } catch {
-        timeouts += 1;
-      } finally {
-        clearTimeout(timer);
-      }
+interface QueryTimes {
+  timeouts: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Every hundredth latency, so that the JSON line shows the spread without thousands of numbers. */
+  sampleMs: number[];
+}
+
+async function timeQueries(client: Client, names: readonly string[]): Promise<QueryTimes> {
+  const outcomes = await inLanes(names, QUERIES_IN_FLIGHT, async (name) => {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error('timeout')), QUERY_TIMEOUT_MS)));
+    try {
+      await Promise.race([client.workflow.getHandle(serverWorkflowId(name)).query(tokenGrantQuery), timedOut]);
+      return performance.now() - started;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(QUERIES_IN_FLIGHT, names.length) }, lane));
-  const sorted = latencies.sort((a, b) => a - b);
+  });
+  const sorted = outcomes.filter((latency) => latency !== undefined).sort((a, b) => a - b);
   const at = (fraction: number) => rounded(sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN, 1);
-  // Every hundredth latency, so that the JSON line shows the spread without thousands of numbers.
-  const sample = sorted.filter((_latency, index) => index % Math.max(1, Math.floor(sorted.length / 100)) === 0).map((latency) => rounded(latency, 1));
-  return { timeouts, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), latenciesMs: sample };
+  const every = Math.max(1, Math.floor(sorted.length / 100));
+  return {
+    timeouts: names.length - sorted.length,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+    sampleMs: sorted.filter((_latency, index) => index % every === 0).map((latency) => rounded(latency, 1)),
+  };
 }
 
 /** Events from one token request to the next in a server's history: what one refresh costs it. */
@@ -137,13 +137,15 @@ async function eventsPerTokenRefresh(client: Client, name: string): Promise<numb
   return (last - first) / (refreshes.length - 1);
 }
 
-/** The longest history of the servers' runs that continued as new, and of those still running. */
-async function longestHistories(client: Client): Promise<{ longestBeforeContinueAsNew?: number; longestRunning: number }> {
+/**
+ * The longest history of the servers' runs that continued as new (visibility keeps a closed run's
+ * length), and of the runs still going (visibility does not keep theirs up to date: described one by one).
+ */
+async function longestHistories(client: Client, names: readonly string[]): Promise<{ longestBeforeContinueAsNew?: number; longestRunning: number }> {
   let longestBeforeContinueAsNew: number | undefined;
-  let longestRunning = 0;
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${OAUTH_SERVER_WORKFLOW_TYPE}'` })) {
-    if (execution.status.name === 'CONTINUED_AS_NEW') longestBeforeContinueAsNew = Math.max(longestBeforeContinueAsNew ?? 0, execution.historyLength);
-    if (execution.status.name === 'RUNNING') longestRunning = Math.max(longestRunning, execution.historyLength);
+  for await (const execution of client.workflow.list({ query: `WorkflowType = '${OAUTH_SERVER_WORKFLOW_TYPE}' AND ExecutionStatus = 'ContinuedAsNew'` })) {
+    longestBeforeContinueAsNew = Math.max(longestBeforeContinueAsNew ?? 0, execution.historyLength);
   }
-  return { longestBeforeContinueAsNew, longestRunning };
+  const running = await inLanes(names, QUERIES_IN_FLIGHT, async (name) => (await client.workflow.getHandle(serverWorkflowId(name)).describe()).historyLength);
+  return { longestBeforeContinueAsNew, longestRunning: Math.max(0, ...running) };
 }

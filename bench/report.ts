@@ -15,7 +15,7 @@ export interface Figure {
   goal: string;
   /** Further numbers of the figure (counts, memory, latencies). */
   details?: Record<string, unknown>;
-  /** The options that reproduce this figure alone, beyond its name, e.g. `--p3-dependents 1000`. */
+  /** The options that reproduce this figure alone, beyond its name, e.g. `--p3-dependents 1000 --rounds 3`. */
   args?: string;
 }
 

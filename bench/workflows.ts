@@ -1,6 +1,7 @@
 /** Workflows of the benchmark suite (npm run bench). */
 import { condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import { OAuthServerDependency, webServiceCall, type WebServiceCallInput } from '../src/workflow';
+import { inLanes, range } from './lanes';
 
 export const wakeSignal = defineSignal('wake');
 
@@ -34,15 +35,10 @@ export type CallTally = Record<string, number>;
 export async function callLoad({ via, call, calls, concurrency, activityTaskQueue }: CallLoadInput): Promise<CallTally> {
   const once = single(via, call, activityTaskQueue);
   const tally: CallTally = {};
-  let next = 0;
-  const lane = async () => {
-    while (next < calls) {
-      next += 1;
-      const outcome = await once().then(String, (error: unknown) => describe(error));
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, lane));
+  await inLanes(range(calls), concurrency, async () => {
+    const outcome = await once().then(String, (error: unknown) => describe(error));
+    tally[outcome] = (tally[outcome] ?? 0) + 1;
+  });
   return tally;
 }
 
