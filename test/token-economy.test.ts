@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
@@ -11,75 +9,16 @@ import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { API_SCOPES, CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
 import { forwardTokenRequest, startRecordingProxy, startScriptedEndpoint } from './support/token-endpoints';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-processes';
 import type { callMany, CallOutcome } from './workflows';
 
 const { EventType } = temporal.api.enums.v1;
 
-interface WorkerProcess {
-  identity: string;
-  /** SIGTERM, then the number of webServiceCall activities the process says it ran. */
-  stop(): Promise<number>;
-  /** Makes sure the process is gone (SIGKILL if it does not stop on SIGTERM). */
-  kill(): Promise<void>;
-}
-
-/** Starts test/support/worker-process.ts on `taskQueue` and waits until its worker runs. */
-async function startWorkerProcess(bed: TestBed, taskQueue: string): Promise<WorkerProcess> {
+/** The suite's worker process: the fixture's codec keys, and its log joins the suite's for the final scan for leaked secrets. */
+function startTestWorkerProcess(bed: TestBed, taskQueue: string): Promise<WorkerProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE };
   delete env[CODEC_KEYS_ENV];
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'support', 'worker-process.js'), bed.temporal.address, bed.temporal.namespace, taskQueue], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  // The process's own log joins the suite's, which the final scan reads for leaked secrets and tokens.
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    capturedLogs.push(chunk.toString('utf8'));
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
-    capturedLogs.push(chunk.toString('utf8'));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
-
-  const ready = await within(
-    Promise.race([
-      eventually(() => /^ready (\S+)$/m.exec(stdout)?.[1], { timeoutMs: 120_000, intervalMs: 50, what: 'the worker process to be ready' }),
-      exited.then((code) => {
-        throw new Error(`the worker process exited with ${code} before it was ready: ${stderr}`);
-      }),
-    ]),
-    125_000,
-    'the worker process start',
-  ).catch(async (error: unknown) => {
-    child.kill('SIGKILL');
-    await exited;
-    throw error;
-  });
-
-  const kill = async () => {
-    if (gone()) return;
-    child.kill('SIGTERM');
-    await within(exited, 15_000, 'the worker process exit').catch(async () => {
-      child.kill('SIGKILL');
-      await exited;
-    });
-  };
-  return {
-    identity: ready,
-    async stop() {
-      child.kill('SIGTERM');
-      const code = await within(exited, 30_000, 'the worker process shutdown');
-      const count = /^executed webServiceCall (\d+)$/m.exec(stdout)?.[1];
-      assert.equal(code, 0, `the worker process exited with ${code}: ${stderr}`);
-      assert.ok(count !== undefined, `the worker process did not report its activities: ${stdout}`);
-      return Number(count);
-    },
-    kill,
-  };
+  return startWorkerProcess(bed.temporal, taskQueue, { env, onOutput: (text) => capturedLogs.push(text) });
 }
 
 /** The update-accepted events of a server's workflow, by update name. */
@@ -125,7 +64,7 @@ describe('token economy', () => {
     let child: WorkerProcess | undefined;
     try {
       await bed.withWorker(async (taskQueue) => {
-        child = await startWorkerProcess(bed, taskQueue);
+        child = await startTestWorkerProcess(bed, taskQueue);
         const config = bed.serverConfig('client_secret_basic', {
           accessTokenUrl: endpoint.url,
           clientId: client.clientId,

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { authorizeServer, createServer } from '../src';
+import { dependentsQuery, serverWorkflowId } from '../src/contract/definitions';
+import { startBreakableTokenEndpoint } from '../test/support/breakable-token-endpoint';
+import { eventually } from '../test/support/eventually';
+import type { BenchBed } from './bed';
+import type { BenchOptions } from './options';
+import { inLanes, range } from './lanes';
+import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
+import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
+
+/** Workflows started at once while setting a round up (not measured). */
+const STARTS_IN_FLIGHT = 200;
+const SETTLE_POLL_MS = 500;
+/** Started, task scheduled, started, completed. */
+const FIRST_TASK_COMPLETED_EVENTS = 4;
+
+/**
+ * P3: from the admin's authorize that disables a server (its token endpoint is down) until every
+ * one of N dependents has heard, ÷ a client signalling N waiting workflows all at once until every
+ * one has ended; interleaved rounds, one figure per size of N. Also the server's history events per
+ * disable.
+ */
+export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options.rounds));
+  return figures;
+}
+
+async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Promise<Figure> {
+  const benchClient = await bed.registerClient();
+  const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+  const eventsPerDisable: number[] = [];
+  try {
+    const measured = await bed.withWorker((taskQueue) =>
+      interleavedRounds(
+        rounds,
+        async () => {
+          endpoint.repair();
+          const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
+          if ((await createServer(bed.client, config, { taskQueue })).status !== 'OK') throw new Error('P3: the server did not reach OK');
+          const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
+          const watchers = await startAll(dependents, () =>
+            bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name] }),
+          );
+          await eventually(async () => (await server.query(dependentsQuery)).length === dependents, {
+            timeoutMs: 60_000 + dependents * 20,
+            intervalMs: SETTLE_POLL_MS,
+            what: `${dependents} dependents registered`,
+          });
+          const before = await settledHistoryLength(server);
+          endpoint.break();
+          const started = performance.now();
+          await authorizeServer(bed.client, config.name);
+          await Promise.all(watchers.map((watcher) => watcher.result()));
+          const seconds = (performance.now() - started) / 1000;
+          eventsPerDisable.push((await settledHistoryLength(server)) - before);
+          return seconds;
+        },
+        async () => {
+          const waiters = await startAll(dependents, () =>
+            bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}` }),
+          );
+          // As idle as the registered dependents: the signals must not queue behind the waiters' first tasks.
+          await allIdle(waiters);
+          const started = performance.now();
+          await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal)));
+          // Only then wait for the ends: long polls opened beside the signals would hold the connection's streams.
+          await Promise.all(waiters.map((waiter) => waiter.result()));
+          return (performance.now() - started) / 1000;
+        },
+      ),
+    );
+    const figure = ratioOfRounds(measured);
+    const events = median(eventsPerDisable);
+    return {
+      bench: 'P3',
+      ...figure,
+      unit: 's',
+      goal: '≤ 1.1',
+      args: `--p3-dependents ${dependents}`,
+      summary:
+        `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once ${figure.baseline} s = ${figure.ratio}; ` +
+        `the server's history grows by ${events} events per disable (${rounds} interleaved rounds, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')})`,
+      details: { dependents, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable },
+    };
+  } finally {
+    await endpoint.close();
+  }
+}
+
+function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<T>): Promise<T[]> {
+  return inLanes(range(count), STARTS_IN_FLIGHT, start);
+}
+
+/** Waits until every workflow has run its first task and waits for nothing but a signal. */
+async function allIdle(handles: readonly WorkflowHandle[]): Promise<void> {
+  await inLanes(handles, STARTS_IN_FLIGHT, (handle) =>
+    eventually(
+      async () => {
+        const { raw, historyLength } = await handle.describe();
+        return !raw.pendingWorkflowTask && historyLength >= FIRST_TASK_COMPLETED_EVENTS;
+      },
+      { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: `${handle.workflowId} to wait idle` },
+    ),
+  );
+}
+
+/** The server's history length once it has nothing left to do: no workflow task, no activity, and no new event for a poll. */
+async function settledHistoryLength(server: WorkflowHandle): Promise<number> {
+  let previous = -1;
+  return eventually(
+    async () => {
+      const { historyLength, raw } = await server.describe();
+      const idle = !raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0 && historyLength === previous;
+      previous = historyLength;
+      return idle ? historyLength : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: "the server's history to settle" },
+  );
+}
