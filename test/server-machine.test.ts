@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { authorizeServer, createServer, deleteServer, editServer, parseOAuthServerConfig, showServer, WebServiceCallFailure } from '../src';
 import { editUpdate, OAUTH_SERVER_WORKFLOW_TYPE, serverWorkflowId } from '../src/contract/definitions';
 import { ServerFailure } from '../src/contract/failures';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
-import { testBed } from './support/test-bed';
+import { codecKeys, testBed } from './support/test-bed';
+import { EncryptionCodec } from '../src/codec/encryption-codec';
 import { forwardTokenRequest, startRecordingProxy, startScriptedEndpoint } from './support/token-endpoints';
 import { probeStatusQuery, type dependentProbe } from './workflows';
 
@@ -123,8 +124,10 @@ describe('the server state machine on a real workflow', () => {
     const proxy = await startRecordingProxy(bed.authorizationServer.tokenEndpoint);
     try {
       await bed.withWorker(async (taskQueue) => {
-        // A configuration createServer accepts, pointing at a token endpoint of the sender's choosing.
-        const config = parseOAuthServerConfig(bed.serverConfig('client_secret_basic', { accessTokenUrl: proxy.url }));
+        // A configuration createServer accepts, with the sender's own secret and token endpoint.
+        const config = parseOAuthServerConfig(
+          bed.serverConfig('client_secret_basic', { accessTokenUrl: proxy.url, clientSecret: { source: 'local', value: 'the-senders-own-secret' } }),
+        );
         const plain = await bed.rawClient.workflow.start(OAUTH_SERVER_WORKFLOW_TYPE, { taskQueue, workflowId: serverWorkflowId(config.name), args: [{ config }] });
         await assert.rejects(bed.client.workflow.getHandle(plain.workflowId).result(), (error: unknown) => {
           assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
@@ -135,7 +138,14 @@ describe('the server state machine on a real workflow', () => {
 
         const saved = bed.serverConfig('client_secret_basic');
         await createServer(bed.client, saved, { taskQueue });
-        const inClear = bed.rawClient.workflow.getHandle(serverWorkflowId(saved.name)).executeUpdate(editUpdate, { args: [{ accessTokenUrl: proxy.url }] });
+        // Sends in clear like a client without the keys, but reads the (encrypted) refusal.
+        const codec = new EncryptionCodec(codecKeys);
+        const clearSender = new Client({
+          connection: bed.temporal.connection,
+          namespace: bed.temporal.namespace,
+          dataConverter: { payloadCodecs: [{ encode: (payloads) => Promise.resolve(payloads), decode: (payloads) => codec.decode(payloads) }] },
+        });
+        const inClear = clearSender.workflow.getHandle(serverWorkflowId(saved.name)).executeUpdate(editUpdate, { args: [{ accessTokenUrl: proxy.url }] });
         await assert.rejects(inClear, (error: unknown) => {
           assert.ok(error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure, String(error));
           assert.equal(error.cause.type, ServerFailure.NotEncrypted);
