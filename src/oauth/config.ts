@@ -91,11 +91,11 @@ const origin = z
   .transform((value, context) => {
     const url = new URL(value);
     if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || value.endsWith('/')) {
-      context.addIssue({ code: 'custom', error: 'allowedOrigins entries must be bare origins (scheme://host[:port]), no path' });
+      context.addIssue({ code: 'custom', message: 'allowedOrigins entries must be bare origins (scheme://host[:port]), no path' });
       return z.NEVER;
     }
     if (!isSecureOrLoopback(url)) {
-      context.addIssue({ code: 'custom', error: 'allowedOrigins entries must use https (http for loopback hosts only)' });
+      context.addIssue({ code: 'custom', message: 'allowedOrigins entries must use https (http for loopback hosts only)' });
       return z.NEVER;
     }
     return url.origin;
@@ -146,11 +146,11 @@ export const oauthServerConfigSchema = z
       .transform((value, context) => {
         const ms = durationToMs(value);
         if (ms === undefined) {
-          context.addIssue({ code: 'custom', error: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' });
+          context.addIssue({ code: 'custom', message: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' });
           return z.NEVER;
         }
         if (ms < MIN_MAX_WAIT_MS || ms > MAX_MAX_WAIT_MS) {
-          context.addIssue({ code: 'custom', error: 'maxWait must be between 1 second and 15 minutes' });
+          context.addIssue({ code: 'custom', message: 'maxWait must be between 1 second and 15 minutes' });
           return z.NEVER;
         }
         return ms;
@@ -174,7 +174,7 @@ export const oauthServerConfigSchema = z
       context.addIssue({
         code: 'custom',
         path: ['clientSecret', 'value'],
-        error: 'clientSecret.value must be a private JWK (JSON) or a PEM private key for private_key_jwt',
+        message: 'clientSecret.value must be a private JWK (JSON) or a PEM private key for private_key_jwt',
       });
     }
   });
