@@ -86,7 +86,7 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           await page.fill('#f-category', category);
           await page.fill('#f-client-id', good.clientId);
           await page.fill('#f-secret-value', wrongSecret);
-          await page.fill('#f-token-url', good.accessTokenUrl);
+          await page.fill('#f-token-url', bed.authorizationServer.tokenEndpoint);
           await page.fill('#f-scope', good.scope ?? '');
           await page.fill('#f-origins', bed.api.origin);
           await page.click('#save-server');

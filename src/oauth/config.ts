@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationToMs } from './duration';
 import { isSecureOrLoopback } from './loopback';
-import { ConfigValidationError } from './errors';
+import { ConfigValidationError, type ConfigIssue } from './errors';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
@@ -40,6 +40,10 @@ const secureUrl = (what: string) =>
     .refine((value) => !URL.canParse(value) || isSecureOrLoopback(new URL(value)), {
       error: `${what} must use https (http is allowed for loopback hosts only)`,
     });
+
+/** A token endpoint, configured or read from an issuer's metadata: where the secret goes. */
+export const tokenEndpointUrlSchema = (what: string) =>
+  secureUrl(what).refine((value) => !URL.canParse(value) || !new URL(value).hash, { error: `${what} must not have a fragment` });
 
 const secretValue = z
   .string({ error: 'clientSecret.value must be text' })
@@ -113,13 +117,13 @@ export const oauthServerConfigSchema = z
       .string({ error: 'clientId must be text' })
       .regex(CLIENT_ID, { error: 'clientId must be 1-255 visible ASCII characters without spaces' }),
     clientSecret: clientSecretSchema,
-    accessTokenUrl: secureUrl('accessTokenUrl').refine((value) => !URL.canParse(value) || !new URL(value).hash, {
-      error: 'accessTokenUrl must not have a fragment',
-    }),
+    /** Left out, the token endpoint is the one the issuer's metadata names. */
+    accessTokenUrl: tokenEndpointUrlSchema('accessTokenUrl').optional(),
     /**
      * The authorization server's issuer identifier (RFC 8414). When set, it is the audience of the
      * client assertion (client_secret_jwt, private_key_jwt) instead of the token URL: strict servers
-     * accept only their issuer there.
+     * accept only their issuer there. Without accessTokenUrl, the token endpoint is discovered from
+     * the issuer's metadata.
      */
     issuer: secureUrl('issuer')
       .refine((value) => !URL.canParse(value) || (!new URL(value).hash && !new URL(value).search), {
@@ -198,6 +202,18 @@ export type OAuthServerConfig = z.output<typeof oauthServerConfigSchema>;
 /** Validates external input; a rejection lists every field at fault and never echoes a value. */
 export function parseOAuthServerConfig(input: unknown): OAuthServerConfig {
   const result = oauthServerConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw ConfigValidationError.fromZod(result.error);
+  const issues = [...(result.success ? [] : ConfigValidationError.fromZod(result.error).issues), ...missingTokenEndpoint(input)];
+  if (!result.success || issues.length > 0) throw new ConfigValidationError(issues);
+  return result.data;
+}
+
+/**
+ * A rule on two fields, checked beside the schema rather than in it: zod skips an object's own
+ * rules once some field is refused, and one refusal must name every field at fault.
+ */
+function missingTokenEndpoint(input: unknown): ConfigIssue[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [];
+  const { accessTokenUrl, issuer } = input as Record<string, unknown>;
+  if (accessTokenUrl !== undefined || issuer !== undefined) return [];
+  return [{ field: 'accessTokenUrl', message: 'accessTokenUrl or issuer must be set (with issuer alone, the token endpoint is read from its metadata)' }];
 }

@@ -41,6 +41,21 @@ describe('OAuth server configuration', () => {
     assert.equal(parseOAuthServerConfig({ ...valid, issuer: 'http://127.0.0.1:9400' }).issuer, 'http://127.0.0.1:9400');
   });
 
+  it('takes an issuer instead of an access token URL, or both (the token URL is then used and the issuer is the audience)', () => {
+    const { accessTokenUrl: _url, ...withoutUrl } = valid;
+    const byIssuer = parseOAuthServerConfig({ ...withoutUrl, issuer: 'https://login.example.com/tenant-a' });
+    assert.equal(byIssuer.accessTokenUrl, undefined);
+    assert.equal(byIssuer.issuer, 'https://login.example.com/tenant-a');
+    const both = parseOAuthServerConfig({ ...valid, issuer: 'https://login.example.com' });
+    assert.deepEqual([both.accessTokenUrl, both.issuer], [valid.accessTokenUrl, 'https://login.example.com']);
+  });
+
+  it('refuses a configuration with neither access token URL nor issuer, naming accessTokenUrl even when other fields are wrong too', () => {
+    const error = rejection({ accessTokenUrl: undefined, clientId: 'has space' });
+    assert.deepEqual(error.issues.map((issue) => issue.field).sort(), ['accessTokenUrl', 'clientId']);
+    assert.match(error.message, /accessTokenUrl: accessTokenUrl or issuer must be set/);
+  });
+
   it('accepts ISO-8601 and millisecond waits, loopback http, GUID client IDs and normalises origins and scope', () => {
     const config = parseOAuthServerConfig({
       ...valid,
