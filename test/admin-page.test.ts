@@ -86,7 +86,7 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           await page.fill('#f-category', category);
           await page.fill('#f-client-id', good.clientId);
           await page.fill('#f-secret-value', wrongSecret);
-          await page.fill('#f-token-url', good.accessTokenUrl);
+          await page.fill('#f-token-url', bed.authorizationServer.tokenEndpoint);
           await page.fill('#f-scope', good.scope ?? '');
           await page.fill('#f-origins', bed.api.origin);
           await page.click('#save-server');
@@ -202,6 +202,39 @@ describe('the OAuth servers admin page (in Chromium)', () => {
       },
       { activities: sink.activities },
     );
+  });
+
+  it('saves a server by its issuer alone (the token URL left blank), which reaches OK, and Edit shows the issuer and a blank token URL', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const name = `page-${randomUUID().slice(0, 6)}-issuer`;
+    const good = bed.serverConfig('client_secret_post');
+    await bed.withWorker(async (taskQueue) => {
+      const admin = await startAdminServer({ client: bed.client, taskQueue, password });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await logIn(page, admin);
+        await page.click('#new-server');
+        await page.fill('#f-name', name);
+        await page.selectOption('#f-auth-method', 'client_secret_post');
+        await page.fill('#f-client-id', bed.clients.client_secret_post.clientId);
+        await page.fill('#f-secret-value', bed.clients.client_secret_post.secret);
+        await page.fill('#f-issuer', bed.authorizationServer.issuer);
+        await page.fill('#f-scope', good.scope ?? '');
+        await page.click('#save-server');
+        await rowWithStatus(page, name, 'OK');
+        const view = await showServer(bed.client, name);
+        assert.deepEqual([view.config.accessTokenUrl, view.config.issuer], [undefined, bed.authorizationServer.issuer]);
+
+        await openEdit(page, name);
+        assert.equal(await page.inputValue('#f-token-url'), '');
+        assert.equal(await page.inputValue('#f-issuer'), bed.authorizationServer.issuer);
+      } finally {
+        await context.close();
+        await admin.close();
+      }
+    });
   });
 
   it('refuses cross-site requests (Origin, Sec-Fetch-Site, Host), even from a page on a neighbouring port, and sets a strict CSP and session cookie', async function () {

@@ -17,7 +17,7 @@ async function exchange(response: ScriptedResponse) {
       accessTokenUrl: endpoint.url,
       scope: 'api:read',
     });
-    return await requestToken(config, { secret: SECRET, timeoutMs: 5_000 });
+    return await requestToken(config, { tokenEndpoint: endpoint.url }, { secret: SECRET, timeoutMs: 5_000 });
   } finally {
     await endpoint.close();
   }
@@ -122,7 +122,7 @@ describe('client credentials a token endpoint echoes back', () => {
           clientSecret: { source: 'local', value: secret },
           accessTokenUrl: endpoint.url,
         });
-        const error = await requestToken(config, { secret, timeoutMs: 5_000 }).then(
+        const error = await requestToken(config, { tokenEndpoint: endpoint.url }, { secret, timeoutMs: 5_000 }).then(
           () => assert.fail('the echo was taken for a token'),
           (thrown: unknown) => thrown,
         );

@@ -4,7 +4,8 @@ import { tokenFailureType } from '../contract/failures';
 import type { OAuthServerConfig } from '../oauth/config';
 import type { TokenErrorDetails } from '../oauth/errors';
 import { SecretResolver } from '../oauth/secrets';
-import { classifyTokenError, requestToken } from '../oauth/token-request';
+import { TokenEndpoints } from '../oauth/token-endpoints';
+import { classifyTokenError } from '../oauth/token-request';
 
 export interface AcquireTokenInput {
   config: OAuthServerConfig;
@@ -43,6 +44,7 @@ export interface AcquireTokenDependencies {
 }
 
 export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
+  const endpoints = new TokenEndpoints();
   return async function acquireOAuthToken({ config }: AcquireTokenInput): Promise<AcquiredToken> {
     const context = Context.current();
     const { attempt, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
@@ -53,7 +55,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
       const requestedAt = Date.now();
       const secret = await secrets.resolve(config.clientSecret);
       sensitive.push(secret);
-      const token = await requestToken(config, { secret, timeoutMs: exchangeTimeoutMs(), signal: context.cancellationSignal }).catch(
+      const token = await endpoints.requestToken(config, { secret, exchangeTimeoutMs, signal: context.cancellationSignal }).catch(
         async (error: unknown) => {
           // A secret rotated in its store shows up as invalid_client with the old value: read it once more
           // before giving up, so that rotation needs no admin action.
@@ -62,7 +64,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
           const reread = await secrets.resolve(config.clientSecret, { fresh: true });
           if (reread === secret) throw failure;
           sensitive.push(reread);
-          return requestToken(config, { secret: reread, timeoutMs: exchangeTimeoutMs(), signal: context.cancellationSignal });
+          return endpoints.requestToken(config, { secret: reread, exchangeTimeoutMs, signal: context.cancellationSignal });
         },
       );
       return { ...token, requestedAt };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationToMs } from './duration';
 import { isSecureOrLoopback } from './loopback';
-import { ConfigValidationError } from './errors';
+import { ConfigValidationError, type ConfigIssue } from './errors';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
@@ -40,6 +40,10 @@ const secureUrl = (what: string) =>
     .refine((value) => !URL.canParse(value) || isSecureOrLoopback(new URL(value)), {
       error: `${what} must use https (http is allowed for loopback hosts only)`,
     });
+
+/** A token endpoint, configured or read from an issuer's metadata: where the secret goes. */
+export const tokenEndpointUrlSchema = (what: string) =>
+  secureUrl(what).refine((value) => !URL.canParse(value) || !new URL(value).hash, { error: `${what} must not have a fragment` });
 
 const secretValue = z
   .string({ error: 'clientSecret.value must be text' })
@@ -91,11 +95,11 @@ const origin = z
   .transform((value, context) => {
     const url = new URL(value);
     if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || value.endsWith('/')) {
-      context.addIssue({ code: 'custom', error: 'allowedOrigins entries must be bare origins (scheme://host[:port]), no path' });
+      context.addIssue({ code: 'custom', message: 'allowedOrigins entries must be bare origins (scheme://host[:port]), no path' });
       return z.NEVER;
     }
     if (!isSecureOrLoopback(url)) {
-      context.addIssue({ code: 'custom', error: 'allowedOrigins entries must use https (http for loopback hosts only)' });
+      context.addIssue({ code: 'custom', message: 'allowedOrigins entries must use https (http for loopback hosts only)' });
       return z.NEVER;
     }
     return url.origin;
@@ -113,13 +117,13 @@ export const oauthServerConfigSchema = z
       .string({ error: 'clientId must be text' })
       .regex(CLIENT_ID, { error: 'clientId must be 1-255 visible ASCII characters without spaces' }),
     clientSecret: clientSecretSchema,
-    accessTokenUrl: secureUrl('accessTokenUrl').refine((value) => !URL.canParse(value) || !new URL(value).hash, {
-      error: 'accessTokenUrl must not have a fragment',
-    }),
+    /** Left out, the token endpoint is the one the issuer's metadata names. */
+    accessTokenUrl: tokenEndpointUrlSchema('accessTokenUrl').optional(),
     /**
      * The authorization server's issuer identifier (RFC 8414). When set, it is the audience of the
      * client assertion (client_secret_jwt, private_key_jwt) instead of the token URL: strict servers
-     * accept only their issuer there.
+     * accept only their issuer there. Without accessTokenUrl, the token endpoint is discovered from
+     * the issuer's metadata.
      */
     issuer: secureUrl('issuer')
       .refine((value) => !URL.canParse(value) || (!new URL(value).hash && !new URL(value).search), {
@@ -146,11 +150,11 @@ export const oauthServerConfigSchema = z
       .transform((value, context) => {
         const ms = durationToMs(value);
         if (ms === undefined) {
-          context.addIssue({ code: 'custom', error: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' });
+          context.addIssue({ code: 'custom', message: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' });
           return z.NEVER;
         }
         if (ms < MIN_MAX_WAIT_MS || ms > MAX_MAX_WAIT_MS) {
-          context.addIssue({ code: 'custom', error: 'maxWait must be between 1 second and 15 minutes' });
+          context.addIssue({ code: 'custom', message: 'maxWait must be between 1 second and 15 minutes' });
           return z.NEVER;
         }
         return ms;
@@ -174,7 +178,7 @@ export const oauthServerConfigSchema = z
       context.addIssue({
         code: 'custom',
         path: ['clientSecret', 'value'],
-        error: 'clientSecret.value must be a private JWK (JSON) or a PEM private key for private_key_jwt',
+        message: 'clientSecret.value must be a private JWK (JSON) or a PEM private key for private_key_jwt',
       });
     }
   });
@@ -198,6 +202,18 @@ export type OAuthServerConfig = z.output<typeof oauthServerConfigSchema>;
 /** Validates external input; a rejection lists every field at fault and never echoes a value. */
 export function parseOAuthServerConfig(input: unknown): OAuthServerConfig {
   const result = oauthServerConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw ConfigValidationError.fromZod(result.error);
+  const issues = [...(result.success ? [] : ConfigValidationError.fromZod(result.error).issues), ...missingTokenEndpoint(input)];
+  if (!result.success || issues.length > 0) throw new ConfigValidationError(issues);
+  return result.data;
+}
+
+/**
+ * A rule on two fields, checked beside the schema rather than in it: zod skips an object's own
+ * rules once some field is refused, and one refusal must name every field at fault.
+ */
+function missingTokenEndpoint(input: unknown): ConfigIssue[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [];
+  const { accessTokenUrl, issuer } = input as Record<string, unknown>;
+  if (accessTokenUrl !== undefined || issuer !== undefined) return [];
+  return [{ field: 'accessTokenUrl', message: 'accessTokenUrl or issuer must be set (with issuer alone, the token endpoint is read from its metadata)' }];
 }

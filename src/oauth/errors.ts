@@ -59,6 +59,8 @@ export const LOCAL_TOKEN_ERROR_CODES = [
   'secret_unavailable',
   'secret_reference_refused',
   'invalid_private_key',
+  'issuer_mismatch',
+  'invalid_issuer_metadata',
 ] as const;
 export type LocalTokenErrorCode = (typeof LOCAL_TOKEN_ERROR_CODES)[number];
 
@@ -69,6 +71,8 @@ export const NON_RETRYABLE_LOCAL_TOKEN_ERRORS = [
   'secret_unavailable',
   'secret_reference_refused',
   'invalid_private_key',
+  'issuer_mismatch',
+  'invalid_issuer_metadata',
 ] as const satisfies readonly LocalTokenErrorCode[];
 
 /** Where a token request went wrong; together with `code` it is what an operator acts on. */
@@ -80,7 +84,9 @@ export type TokenErrorKind =
   /** A success status whose body is not a usable token response. */
   | 'response'
   /** The client secret or key could not be read or used. */
-  | 'credential';
+  | 'credential'
+  /** The issuer's metadata names another issuer, or no usable token endpoint: nothing was sent to a token endpoint. */
+  | 'metadata';
 
 /**
  * `code` is what the authorization server sent as `error` (any text, redacted) for the `oauth` kind,

@@ -47,19 +47,26 @@ export function tokenRequestParameters(config: OAuthServerConfig): URLSearchPara
   return parameters;
 }
 
-export function tokenEndpointUrl(config: OAuthServerConfig): URL {
-  const url = new URL(config.accessTokenUrl);
+/** Where a token request goes: the configured access token URL, or the token endpoint of the issuer's metadata. */
+export interface ServerEndpoint {
+  tokenEndpoint: string;
+  /** The issuer, as configured or as its metadata names it; left out when there is none. */
+  issuer?: string;
+}
+
+export function tokenEndpointUrl(tokenEndpoint: string, config: OAuthServerConfig): URL {
+  const url = new URL(tokenEndpoint);
   for (const { name, value } of config.queryParams) url.searchParams.append(name, value);
   return url;
 }
 
 /** One client credentials token request (RFC 6749 §4.4), with every failure turned into a TokenRequestError. */
-export async function requestToken(config: OAuthServerConfig, options: TokenRequestOptions): Promise<AccessToken> {
-  const endpoint = tokenEndpointUrl(config);
+export async function requestToken(config: OAuthServerConfig, server: ServerEndpoint, options: TokenRequestOptions): Promise<AccessToken> {
+  const endpoint = tokenEndpointUrl(server.tokenEndpoint, config);
   const exchange: TokenExchange = {
     // Assertions (client_secret_jwt, private_key_jwt) take the server's identifier as audience: its issuer
-    // when configured, otherwise the token endpoint URL without any query (RFC 7523 §3).
-    server: { issuer: config.issuer ?? `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href },
+    // when there is one, otherwise the token endpoint URL without any query (RFC 7523 §3).
+    server: { issuer: server.issuer ?? `${endpoint.origin}${endpoint.pathname}`, token_endpoint: endpoint.href },
     client: { client_id: config.clientId },
     sensitiveValues: [options.secret],
   };
@@ -171,9 +178,10 @@ function accessTokenFrom(body: oauth.TokenEndpointResponse, declaredExpiresIn: u
 
 /**
  * Maps whatever the exchange threw onto one TokenRequestError, deciding what a retry can fix. The
- * library's own errors are never passed on: their `cause` can carry the response body.
+ * library's own errors are never passed on: their `cause` can carry the response body. `sender`
+ * names the endpoint asked in transport failures.
  */
-export function classifyTokenError(error: unknown, sensitiveValues: readonly string[]): TokenRequestError {
+export function classifyTokenError(error: unknown, sensitiveValues: readonly string[], sender = 'the token endpoint'): TokenRequestError {
   if (error instanceof TokenRequestError) return error;
   // The library passes on whatever JSON the server sent, whatever its declared type: only text is kept.
   const safe = (text: unknown) => (typeof text === 'string' ? redact(text, sensitiveValues) : undefined);
@@ -209,7 +217,7 @@ export function classifyTokenError(error: unknown, sensitiveValues: readonly str
       code: 'unexpected_status',
       retryable: isTransientStatus(status),
       status,
-      description: `the token endpoint answered HTTP ${status} without an OAuth error body`,
+      description: `${sender} answered HTTP ${status} without an OAuth error body`,
       retryAfterMs: parseRetryAfter(error.cause.headers.get('retry-after')),
     });
   }
@@ -217,7 +225,7 @@ export function classifyTokenError(error: unknown, sensitiveValues: readonly str
     return new TokenRequestError({ kind: 'response', code: 'invalid_token_response', retryable: false, description: safe(error.message) });
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return new TokenRequestError({ kind: 'transport', code: 'timeout', retryable: true, description: 'the token endpoint did not answer in time' });
+    return new TokenRequestError({ kind: 'transport', code: 'timeout', retryable: true, description: `${sender} did not answer in time` });
   }
   if (error instanceof TypeError) {
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
@@ -226,7 +234,7 @@ export function classifyTokenError(error: unknown, sensitiveValues: readonly str
       kind: 'transport',
       code: 'connection_failed',
       retryable: true,
-      description: `could not reach the token endpoint: ${safe(reason)}`,
+      description: `could not reach ${sender}: ${safe(reason)}`,
     });
   }
   return new TokenRequestError({

@@ -41,6 +41,21 @@ describe('OAuth server configuration', () => {
     assert.equal(parseOAuthServerConfig({ ...valid, issuer: 'http://127.0.0.1:9400' }).issuer, 'http://127.0.0.1:9400');
   });
 
+  it('takes an issuer instead of an access token URL, or both (the token URL is then used and the issuer is the audience)', () => {
+    const { accessTokenUrl: _url, ...withoutUrl } = valid;
+    const byIssuer = parseOAuthServerConfig({ ...withoutUrl, issuer: 'https://login.example.com/tenant-a' });
+    assert.equal(byIssuer.accessTokenUrl, undefined);
+    assert.equal(byIssuer.issuer, 'https://login.example.com/tenant-a');
+    const both = parseOAuthServerConfig({ ...valid, issuer: 'https://login.example.com' });
+    assert.deepEqual([both.accessTokenUrl, both.issuer], [valid.accessTokenUrl, 'https://login.example.com']);
+  });
+
+  it('refuses a configuration with neither access token URL nor issuer, naming accessTokenUrl even when other fields are wrong too', () => {
+    const error = rejection({ accessTokenUrl: undefined, clientId: 'has space' });
+    assert.deepEqual(error.issues.map((issue) => issue.field).sort(), ['accessTokenUrl', 'clientId']);
+    assert.match(error.message, /accessTokenUrl: accessTokenUrl or issuer must be set/);
+  });
+
   it('accepts ISO-8601 and millisecond waits, loopback http, GUID client IDs and normalises origins and scope', () => {
     const config = parseOAuthServerConfig({
       ...valid,
@@ -93,6 +108,7 @@ describe('OAuth server configuration', () => {
     ['maxWait', { maxWait: 999 }],
     ['maxWait', { maxWait: 'PT16M' }],
     ['maxWait', { maxWait: 'one minute' }],
+    ['maxWait', { maxWait: 'PT0.5S' }],
     ['queryParams.0.name', { queryParams: [{ name: 'client_id', value: 'x' }] }],
     ['postParams.0.name', { postParams: [{ name: 'Client_Assertion_Type', value: 'x' }] }],
     ['postParams.0.name', { postParams: [{ name: 'scope', value: 'x' }] }],
@@ -113,10 +129,10 @@ describe('OAuth server configuration', () => {
     const shown = JSON.stringify(patch, (_key, value: unknown) => (value === undefined ? '(missing)' : value));
     it(`rejects ${shown.length > 90 ? `${shown.slice(0, 90)}…` : shown} naming ${field}`, () => {
       const error = rejection(patch);
-      assert.ok(
-        error.issues.some((issue) => issue.field === field),
-        `expected an issue on ${field}, got ${JSON.stringify(error.issues)}`,
-      );
+      const issue = error.issues.find((candidate) => candidate.field === field);
+      assert.ok(issue, `expected an issue on ${field}, got ${JSON.stringify(error.issues)}`);
+      // zod's fallback text says nothing of the rule broken: every rule here has its own message.
+      assert.doesNotMatch(issue.message, /^Invalid input$/);
       assert.match(error.message, new RegExp(field.replace(/[.()]/g, '\\$&')));
       assert.ok(!error.message.includes(SECRET), 'the message echoes the secret');
     });

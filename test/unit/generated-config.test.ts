@@ -28,8 +28,15 @@ const origin = fc.oneof(
 const parameter = fc.record({ name: visible(1, 20).filter((name) => !/^(grant_type|client_id|client_secret|scope|client_assertion.*)$/i.test(name)), value: visible(0, 30) });
 const scopeToken = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz:._-/0123456789'.split('')), minLength: 1, maxLength: 12 });
 
+/** Where tokens come from: a token URL, an issuer whose metadata names the token endpoint, or both (the issuer is then the assertion audience). */
+const endpoints: fc.Arbitrary<{ accessTokenUrl?: string; issuer?: string }> = fc.oneof(
+  secureUrl.map((accessTokenUrl) => ({ accessTokenUrl })),
+  secureUrl.map((issuer) => ({ issuer })),
+  fc.record({ accessTokenUrl: secureUrl, issuer: secureUrl }),
+);
+
 /** A configuration every rule accepts: what a careful admin writes. */
-const validConfig = fc.record(
+const validConfig = fc.tuple(fc.record(
   {
     name: visible(1, 50),
     category: visible(1, 100),
@@ -39,8 +46,6 @@ const validConfig = fc.record(
       visible(0, 40).map((value) => ({ source: 'local', value: `${SECRET}${value}` })),
       fc.tuple(fc.constantFrom('env', 'file', 'vault'), visible(1, 40)).map(([scheme, ref]) => ({ source: 'external', ref: `${scheme}:${ref}` })),
     ),
-    accessTokenUrl: secureUrl,
-    issuer: secureUrl,
     scope: fc.array(scopeToken, { maxLength: 5 }).map((tokens) => tokens.join(' ')),
     includeScope: fc.boolean(),
     maxRetryAttempts: fc.integer({ min: 1, max: 20 }),
@@ -50,8 +55,8 @@ const validConfig = fc.record(
     allowedOrigins: fc.array(origin, { maxLength: 5 }),
     invalidTokenStatuses: fc.array(fc.integer({ min: 400, max: 499 }), { maxLength: 10 }),
   },
-  { requiredKeys: ['name', 'clientId', 'clientSecret', 'accessTokenUrl'] },
-);
+  { requiredKeys: ['name', 'clientId', 'clientSecret'] },
+), endpoints).map(([config, endpoint]) => ({ ...config, ...endpoint }));
 
 type Mutation = [field: string, value: fc.Arbitrary<unknown>];
 /** For each field, values no rule can accept: wrong types, lengths, control characters, URLs, parameters, references. */
@@ -151,6 +156,9 @@ describe('generated configurations give a configuration or a ConfigValidationErr
       fc.property(validConfig, (config) => {
         const outcome = parseOutcome(config);
         assert.ok(outcome.parsed, outcome.parsed ? '' : outcome.error.message);
+        const parsed = parseOAuthServerConfig(config);
+        assert.equal(parsed.accessTokenUrl, config.accessTokenUrl);
+        assert.equal(parsed.issuer, config.issuer);
       }),
       { numRuns: 3_000 },
     );
@@ -164,6 +172,22 @@ describe('generated configurations give a configuration or a ConfigValidationErr
         for (const field of fields) assert.ok(names(outcome.error, field), `${field} is not named in ${JSON.stringify(outcome.error.issues)}`);
       }),
       { numRuns: 6_000 },
+    );
+  });
+
+  it('configurations with neither accessTokenUrl nor issuer are refused naming accessTokenUrl, and every other broken field', () => {
+    const withoutEndpoint = fc.oneof(
+      validConfig.map((config): { config: Record<string, unknown>; fields: string[] } => ({ config, fields: [] })),
+      brokenConfig.filter(({ fields }) => !fields.includes('accessTokenUrl') && !fields.includes('issuer')),
+    );
+    assertProperty(
+      fc.property(withoutEndpoint, ({ config, fields }) => {
+        const { accessTokenUrl: _url, issuer: _issuer, ...rest } = config;
+        const outcome = parseOutcome(rest);
+        assert.ok(!outcome.parsed, 'accepted without accessTokenUrl or issuer');
+        for (const field of [...fields, 'accessTokenUrl']) assert.ok(names(outcome.error, field), `${field} is not named in ${JSON.stringify(outcome.error.issues)}`);
+      }),
+      { numRuns: 2_000 },
     );
   });
 

@@ -70,7 +70,8 @@ export class ServerDialog {
     f.secretSource.value = config.clientSecret.source;
     f.secretValue.value = '';
     f.secretRef.value = config.clientSecret.ref ?? '';
-    f.accessTokenUrl.value = config.accessTokenUrl;
+    f.accessTokenUrl.value = config.accessTokenUrl ?? '';
+    f.issuer.value = config.issuer ?? '';
     f.scope.value = config.scope;
     f.allowedOrigins.value = config.allowedOrigins.join('\n');
     f.includeScope.checked = config.includeScope;
@@ -110,7 +111,6 @@ export class ServerDialog {
       grantType: f.grantType.value,
       authMethod: f.authMethod.value,
       clientId: f.clientId.value.trim(),
-      accessTokenUrl: f.accessTokenUrl.value.trim(),
       scope: f.scope.value,
       allowedOrigins: f.allowedOrigins.value.split('\n').map((line) => line.trim()).filter(Boolean),
       includeScope: f.includeScope.checked,
@@ -120,6 +120,9 @@ export class ServerDialog {
       postParams: this.postParams.get(),
     };
     if (f.category.value.trim() !== '') config.category = f.category.value.trim();
+    // Either may be left blank: with the issuer alone, the token endpoint comes from its metadata.
+    if (f.accessTokenUrl.value.trim() !== '') config.accessTokenUrl = f.accessTokenUrl.value.trim();
+    if (f.issuer.value.trim() !== '') config.issuer = f.issuer.value.trim();
     if (f.secretSource.value === 'external') config.clientSecret = { source: 'external', ref: f.secretRef.value.trim() };
     else if (f.secretValue.value !== '' || this.editing?.config.clientSecret.source !== 'local') config.clientSecret = { source: 'local', value: f.secretValue.value };
     return config;
