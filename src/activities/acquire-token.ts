@@ -16,13 +16,6 @@ export interface AcquiredToken {
   expiresInSeconds: number;
   expiresInDefaulted: boolean;
   grantedScope?: string;
-  /** Worker clock when the request was sent: the token's lifetime counts from here, never from its arrival. */
-  requestedAt: number;
-}
-
-/** The activity a server workflow schedules on its token-request task queue. */
-export interface TokenRequestActivities {
-  acquireOAuthToken(input: AcquireTokenInput): Promise<AcquiredToken>;
 }
 
 /** The failure details the server workflow turns into a disabled reason. */
@@ -52,7 +45,6 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
     const exchangeTimeoutMs = () => Math.max(MIN_EXCHANGE_MS, Math.min(requestTimeoutMs, deadline - Date.now()));
     const sensitive: string[] = [];
     try {
-      const requestedAt = Date.now();
       const secret = await secrets.resolve(config.clientSecret);
       sensitive.push(secret);
       const token = await endpoints.requestToken(config, { secret, exchangeTimeoutMs, signal: context.cancellationSignal }).catch(
@@ -67,7 +59,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
           return endpoints.requestToken(config, { secret: reread, exchangeTimeoutMs, signal: context.cancellationSignal });
         },
       );
-      return { ...token, requestedAt };
+      return token;
     } catch (error) {
       // A cancelled or shut-down attempt is not the token endpoint's fault: let the SDK report it as such.
       if (context.cancellationSignal.aborted) throw error;

@@ -5,6 +5,7 @@ import { createAcquireToken } from './acquire-token';
 import { DependentRegistrations } from './dependent-registrations';
 import { perNamespace } from './per-namespace';
 import { createRegisterOAuthDependent } from './register-dependent';
+import { createTellOAuthDependents } from './tell-dependents';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
 import { createWebServiceCall } from './web-service-call';
@@ -34,7 +35,14 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
     webServiceCall: createWebServiceCall(tokens),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
+    tellOAuthDependents: createTellOAuthDependents(),
   };
 }
 
 export type OAuthActivities = ReturnType<typeof createOAuthActivities>;
+
+/**
+ * What the server workflows schedule on their task queue of their own (served beside every worker of
+ * the plugin, so that webServiceCalls waiting for a token can never take these slots).
+ */
+export type ServerWorkflowActivities = Pick<OAuthActivities, 'acquireOAuthToken' | 'tellOAuthDependents'>;

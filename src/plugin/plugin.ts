@@ -1,8 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { BundleOptions, ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
-import { createOAuthActivities, type OAuthActivitiesOptions } from '../activities';
-import type { TokenRequestActivities } from '../activities/acquire-token';
+import { createOAuthActivities, type OAuthActivitiesOptions, type ServerWorkflowActivities } from '../activities';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, loadCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { MarkingCodec } from '../codec/marking-codec';
@@ -60,19 +59,19 @@ function codecKeysFrom(option: TemporalOAuthPluginOptions['codecKeys']): CodecKe
  * ```
  */
 export class TemporalOAuthPlugin extends SimplePlugin {
-  private readonly tokenRequestActivities: TokenRequestActivities;
+  private readonly serverWorkflowActivities: ServerWorkflowActivities;
   private readonly encrypts: boolean;
 
   constructor(options: TemporalOAuthPluginOptions = {}) {
     const keys = codecKeysFrom(options.codecKeys);
-    const { acquireOAuthToken, ...activities } = createOAuthActivities(options);
+    const { acquireOAuthToken, tellOAuthDependents, ...activities } = createOAuthActivities(options);
     super({
       name: 'temporal-oauth',
       activities,
       workflowsPath: (userWorkflowsPath) => userWorkflowsPath ?? PLUGIN_WORKFLOWS_PATH,
       dataConverter: keys ? encryptingConverter(keys) : undefined,
     });
-    this.tokenRequestActivities = { acquireOAuthToken };
+    this.serverWorkflowActivities = { acquireOAuthToken, tellOAuthDependents };
     this.encrypts = keys !== false;
   }
 
@@ -93,7 +92,7 @@ export class TemporalOAuthPlugin extends SimplePlugin {
   /** Every worker of the plugin also serves the token requests of the server workflows on its task queue. */
   override runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
     if (isTokenRequestTaskQueue(worker.options.taskQueue)) return next(worker);
-    return super.runWorker(worker, (configured) => runWithTokenRequestWorker(configured, next, this.tokenRequestActivities));
+    return super.runWorker(worker, (configured) => runWithTokenRequestWorker(configured, next, this.serverWorkflowActivities));
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Worker } from '@temporalio/worker';
-import type { TokenRequestActivities } from '../activities/acquire-token';
+import type { ServerWorkflowActivities } from '../activities';
 import { tokenRequestTaskQueue } from '../contract/definitions';
 
-/** Token requests are few (one per server per token lifetime) but each may wait out a slow endpoint. */
+/** Token requests and fan-outs are few (one per server per token lifetime or change) but each may wait out a slow endpoint. */
 const TOKEN_REQUEST_SLOTS = 20;
 
 type Outcome = { failed: false } | { failed: true; error: unknown };
@@ -26,7 +26,7 @@ function stop(worker: Worker): void {
 export async function runWithTokenRequestWorker(
   worker: Worker,
   next: (worker: Worker) => Promise<void>,
-  activities: TokenRequestActivities,
+  activities: ServerWorkflowActivities,
 ): Promise<void> {
   const connection = worker.connection;
   if (!connection) return next(worker);

@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import type { TokenRequestActivities } from '../activities/acquire-token';
+import type { ServerWorkflowActivities } from '../activities';
 import type { OAuthServerConfig } from '../oauth/config';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
@@ -14,6 +14,7 @@ import {
   tokenGrantQuery,
   tokenRequestTaskQueue,
   unregisterDependentSignal,
+  type ServerAvailability,
 } from '../contract/definitions';
 import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
@@ -62,6 +63,10 @@ const TOKEN_RETRY_MAX_INTERVAL = '10 seconds';
 
 /** Runs begun before the state machine keep the rules their histories were recorded under. */
 const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
+/** Runs begun before dependents were told by an activity keep signalling them from the workflow. */
+const FAN_OUT_BY_ACTIVITY_PATCH = 'oauth-server-tells-dependents-by-activity';
+/** Dependents per fan-out activity: their IDs (at most 1,000 bytes each) stay well inside a 2 MiB payload. */
+const FAN_OUT_CHUNK = 1_000;
 /** Marks, in history, a first run refused for its input; see refuseInvalidStart. */
 const START_REFUSED_MARKER = 'oauth-server-start-refused';
 
@@ -77,6 +82,7 @@ const START_REFUSED_MARKER = 'oauth-server-start-refused';
 export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Promise<void> {
   refuseInvalidStart(input);
   const rules = wf.patched(MACHINE_RULES_PATCH) ? CURRENT_RULES : LEGACY_RULES;
+  const fansOutByActivity = wf.patched(FAN_OUT_BY_ACTIVITY_PATCH);
   let state = initialState(input.config, input.state, workflowNow());
   const answers = new Map<number, Outcome>();
   const requestScopes = new Map<number, wf.CancellationScope>();
@@ -113,11 +119,30 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
         wf.upsertSearchAttributes([{ key: OAUTH_SERVER_STATUS, value: command.status }]);
         return undefined;
       case 'tellDependents':
-        return dependents.notify(command.message, command.workflowIds);
+        return fansOutByActivity ? tellByActivity(command.message, command.workflowIds) : dependents.notify(command.message, command.workflowIds);
       case 'answer':
         for (const waiter of command.waiters) answers.set(waiter, command.outcome);
         return undefined;
     }
+  };
+  /**
+   * A few events in this history per change, whatever the number of dependents: the signals are sent
+   * from a worker, concurrently, and sent again if that worker dies midway.
+   */
+  const tellByActivity = async (message: ServerAvailability, workflowIds: readonly string[]): Promise<void> => {
+    const chunks: string[][] = [];
+    for (let start = 0; start < workflowIds.length; start += FAN_OUT_CHUNK) chunks.push(workflowIds.slice(start, start + FAN_OUT_CHUNK));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          const { ended } = await fanOutActivities().tellOAuthDependents({ message, workflowIds: chunk });
+          for (const workflowId of ended) void apply({ type: 'dependentEnded', workflowId });
+        } catch (error) {
+          // Only after an hour of failed attempts: the server goes on, and says whom it could not tell.
+          wf.log.warn('could not tell dependents of a change in availability', { dependents: chunk.length, sequence: message.sequence, error: String(error) });
+        }
+      }),
+    );
   };
   const requestToken = async (requestId: number, config: OAuthServerConfig): Promise<void> => {
     const scope = new wf.CancellationScope();
@@ -279,14 +304,24 @@ function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
   if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
 }
 
+/** Retried until the fan-out's deadline: a worker that dies midway leaves no dependent untold. */
+function fanOutActivities(): Pick<ServerWorkflowActivities, 'tellOAuthDependents'> {
+  return wf.proxyActivities<ServerWorkflowActivities>({
+    taskQueue: tokenRequestTaskQueue(wf.workflowInfo().taskQueue),
+    scheduleToCloseTimeout: '1 hour',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  });
+}
+
 /**
  * Token requests have a task queue of their own, served beside every worker of the plugin, so that
  * webServiceCalls filling every activity slot while they wait for this very token cannot starve it.
  * (A local activity would not be starved either, but would hold the workflow task, and with it every
  * query and update, for as long as a token endpoint hangs.)
  */
-function tokenActivities(config: OAuthServerConfig): TokenRequestActivities {
-  return wf.proxyActivities<TokenRequestActivities>({
+function tokenActivities(config: OAuthServerConfig): Pick<ServerWorkflowActivities, 'acquireOAuthToken'> {
+  return wf.proxyActivities<ServerWorkflowActivities>({
     taskQueue: tokenRequestTaskQueue(wf.workflowInfo().taskQueue),
     scheduleToCloseTimeout: config.maxWait,
     startToCloseTimeout: config.maxWait,
