@@ -69,7 +69,7 @@ function bareToken(input: ReturnType<BenchBed['serverConfig']>, secret: string):
   let held: { value: Promise<string>; at: number } | undefined;
   return () => {
     if (!held || Date.now() - held.at > BARE_TOKEN_REUSE_MS) {
-      held = { value: requestToken(config, { secret, timeoutMs: 10_000 }).then((token) => token.accessToken), at: Date.now() };
+      held = { value: requestToken(config, { tokenEndpoint: config.accessTokenUrl! }, { secret, timeoutMs: 10_000 }).then((token) => token.accessToken), at: Date.now() };
     }
     return held.value;
   };
