@@ -13,7 +13,7 @@ export { SecretReferencesError, type SecretReferences } from './oauth/secret-ref
 export * from './admin/servers';
 export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';
-export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability } from './contract/definitions';
+export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability, ServerHistory, AuditEntry, AdminAction } from './contract/definitions';
 export { parseCodecKeyRing, loadCodecKeyRing, generateCodecKey, CodecKeyError, type CodecKeyRing, type CodecKeyFileContents } from './codec/codec-keys';
 export { startCodecServer, type CodecServer, type CodecServerOptions } from './codec/codec-server';
 export { EncryptionCodec } from './codec/encryption-codec';

@@ -118,12 +118,15 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           await page.getByLabel('New post parameter name').fill('audience');
           await page.getByLabel('New post parameter value').fill('https://api.example');
           await page.locator('#post-params').getByRole('button', { name: 'Add' }).click();
+          await page.check('#f-auto-recover');
+          await page.fill('#f-recover-initial', '30');
           await page.screenshot({ path: resolve(TEST_OUTPUT, 'admin-page-dialog-additional.png') });
           await page.click('#save-server');
           await rowWithStatus(page, name, 'NotAuthorized');
           const view = await showServer(bed.client, name);
           assert.deepEqual(view.config.postParams, [{ name: 'audience', value: 'https://api.example' }]);
           assert.equal(view.config.maxRetryAttempts, 4);
+          assert.deepEqual(view.config.autoRecover, { initialDelay: 30_000, maxDelay: 3_600_000 });
 
           // Remove it again; a blank secret keeps the stored one.
           await openEdit(page, name);
@@ -139,14 +142,25 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           assert.match((await row(page, name).locator('td').nth(4).textContent()) ?? '', /^in /);
           assert.equal(await row(page, name).locator('.reason').textContent(), '');
 
-          // Editing an authorized server says it must be authorized again.
+          // Editing an authorized server says it must be authorized again; its History tab says who did what, latest first.
           await openEdit(page, name);
           assert.match((await page.textContent('#form-message')) ?? '', /authorize it again/);
+          await page.click('#tab-history');
+          const historyRows = await page.locator('#history tbody tr').all();
+          const history = await Promise.all(historyRows.map(async (tr) => (await tr.locator('td').allTextContents()).slice(1)));
+          assert.deepEqual(history, [
+            ['admin', 'Authorized', ''],
+            ['admin', 'Edited', 'postParams'],
+            ['admin', 'Edited', 'autoRecover, clientSecret, maxRetryAttempts, postParams'],
+            ['admin', 'Created', ''],
+          ]);
+          assert.match((await page.textContent('#history-summary')) ?? '', /^4 changes in all\.$/);
+          await page.screenshot({ path: resolve(TEST_OUTPUT, 'admin-page-dialog-history.png') });
           await page.click('#server-dialog .dialog-foot [data-close]');
 
           // Two more servers: one OK in another category, one in Error with an import source waiting on it.
           await createServer(bed.client, bed.serverConfig('client_secret_basic', { name: other, category: `${category} B` }), { taskQueue });
-          await createServer(bed.client, { ...good, name: importing, category, clientSecret: { source: 'local', value: wrongSecret } }, { taskQueue });
+          await createServer(bed.client, { ...good, name: importing, category, clientSecret: { source: 'local', value: wrongSecret }, autoRecover: { initialDelay: 'PT1H' } }, { taskQueue });
           const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
             taskQueue,
             workflowId: `page-import-${id}`,
@@ -166,6 +180,7 @@ describe('the OAuth servers admin page (in Chromium)', () => {
           await page.selectOption('#filter-category', '');
           await page.selectOption('#filter-status', 'Error');
           await onlyRow(importing, 'the status filter');
+          assert.match((await row(page, importing).locator('.reason').textContent()) ?? '', /invalid_client.* Tries again on its own at /);
 
           // The import source is listed as paused, and on what.
           await row(page, importing).locator('td.number button').click();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { dependentProbe } from './workflows';
 import { eventually } from './support/eventually';
@@ -82,6 +82,7 @@ describe('the temporal-oauth CLI', () => {
       ['a non-numeric retry count', [...base, '--max-retry-attempts', 'three'], /expected a whole number/],
       ['a missing name', ['servers', 'show'], /missing required argument 'name'/],
       ['an edit that changes nothing', ['servers', 'edit', 'crm'], /nothing to change/],
+      ['an actor with a line break', ['servers', 'authorize', 'crm', '--actor', 'alice\nmallory'], /--actor must not contain control characters/],
       ['no codec keys', ['servers', 'list'], /TEMPORAL_OAUTH_CODEC_KEYS or TEMPORAL_OAUTH_CODEC_KEY_FILE/, { env: withoutKeys }],
     ];
     for (const [what, args, message, options] of cases) {
@@ -187,5 +188,47 @@ describe('the temporal-oauth CLI', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('history: who created, edited (the settings changed), authorized and deleted a server, --actor or the OS user; --auto-recover turns probing on and --no-auto-recover off', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const name = uniqueName('cli-history');
+      const { clientId, secret } = bed.clients.client_secret_basic;
+      const created = await cli(
+        ['--actor', 'alice', 'servers', 'create', '--name', name, '--client-id', clientId, '--access-token-url', bed.authorizationServer.tokenEndpoint]
+          .concat(['--scope', API_SCOPES, '--secret-stdin', '--task-queue', taskQueue, '--auto-recover']),
+        { stdin: secret },
+      );
+      expectExit(created, 0, 'create with --actor and --auto-recover');
+      assert.match(created.stdout, /Auto recover: +after 60000 ms, doubling up to 3600000 ms/);
+      const edited = await cli(['servers', 'edit', name, '--no-auto-recover', '--max-retry-attempts', '2', '--secret-stdin'], { stdin: secret });
+      expectExit(edited, 0, 'edit as the OS user');
+      assert.match(edited.stdout, /Auto recover: +no/);
+      expectExit(await cli(['servers', 'authorize', name, '--actor', 'carol']), 0, 'authorize with --actor after the command');
+      expectExit(await cli(['servers', 'delete', name, '--actor', 'dave']), 0, 'delete');
+
+      const json = await cli(['servers', 'history', name, '--json']);
+      expectExit(json, 0, 'history --json');
+      const history = JSON.parse(json.stdout) as { entries: { action: string; actor?: string; fields?: string[]; at: string }[]; total: number };
+      assert.deepEqual(
+        history.entries.map(({ action, actor, fields }) => [action, actor, fields]),
+        [
+          ['create', 'alice', undefined],
+          // The same secret again is no change; the history never holds its value.
+          ['edit', userInfo().username, ['autoRecover', 'maxRetryAttempts']],
+          ['authorize', 'carol', undefined],
+          ['delete', 'dave', undefined],
+        ],
+      );
+      assert.equal(history.total, 4);
+      const text = await cli(['servers', 'history', name]);
+      expectExit(text, 0, 'history');
+      assert.match(text.stdout, /^TIME +ACTOR +ACTION +SETTINGS CHANGED$/m);
+      assert.match(text.stdout, new RegExp(`^\\S+ +${userInfo().username} +edit +autoRecover, maxRetryAttempts$`, 'm'));
+      const unknown = await cli(['servers', 'history', uniqueName('never-created')]);
+      expectExit(unknown, 1, 'history of a server that never existed');
+      assert.match(unknown.stderr, /there is no OAuth server named/);
+    });
   });
 });

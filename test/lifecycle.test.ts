@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   authorizeServer,
   createServer,
@@ -11,9 +11,12 @@ import {
   ServerAlreadyExistsError,
   ServerChangeRejectedError,
   ServerNotFoundError,
+  serverHistory,
   showServer,
   WebServiceCallFailure,
 } from '../src';
+import { serverWorkflowId } from '../src/contract/definitions';
+import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
@@ -237,5 +240,113 @@ describe('the OAuth server lifecycle', () => {
       assert.deepEqual(new Set(await Promise.all(probes.map((probe) => probe.result()))), new Set(['Deleted']));
       await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
     });
+  });
+
+  it('keeps who did what and when: create, edit (the names of changed settings, never a value), authorize, Request Cancellation; a bad actor is refused naming the field and saves nothing', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const wrongSecret = `wrong-${randomUUID()}`;
+      const config = bed.serverConfig('client_secret_basic', { clientSecret: { source: 'local', value: wrongSecret } });
+      await assert.rejects(createServer(bed.client, config, { taskQueue, actor: 'alice\nmallory' }), (error: unknown) => {
+        assert.ok(error instanceof ServerChangeRejectedError);
+        assert.equal(error.type, 'InvalidOAuthServerRequest');
+        assert.match(error.message, /actor: must not contain control characters/);
+        return true;
+      });
+      await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError, 'a server refused for its actor was saved');
+
+      await createServer(bed.client, config, { taskQueue, actor: 'alice' });
+      const rotated = bed.clients.client_secret_basic.secret;
+      await editServer(bed.client, config.name, { clientSecret: { source: 'local', value: rotated }, maxRetryAttempts: 2, scope: config.scope }, { actor: 'bob' });
+      await assert.rejects(authorizeServer(bed.client, config.name, { actor: 'x'.repeat(201) }), /actor: must be text of 1 to 200 characters/);
+      await authorizeServer(bed.client, config.name, { actor: 'carol' });
+      await authorizeServer(bed.client, config.name);
+
+      const history = await serverHistory(bed.client, config.name);
+      assert.deepEqual(
+        history.entries.map(({ action, actor, fields }) => ({ action, actor, fields })),
+        [
+          { action: 'create', actor: 'alice', fields: undefined },
+          { action: 'edit', actor: 'bob', fields: ['clientSecret', 'maxRetryAttempts'] },
+          { action: 'authorize', actor: 'carol', fields: undefined },
+          { action: 'authorize', actor: undefined, fields: undefined },
+        ],
+      );
+      assert.equal(history.total, 4);
+      const times = history.entries.map((entry) => Date.parse(entry.at));
+      assert.deepEqual([...times].sort((a, b) => a - b), times, 'entries in the order they happened, in workflow time');
+      for (const secret of [wrongSecret, rotated]) assert.ok(!JSON.stringify(history).includes(secret), 'the history holds a secret');
+
+      await bed.client.workflow.getHandle(serverWorkflowId(config.name)).cancel();
+      await assert.rejects(bed.client.workflow.getHandle(serverWorkflowId(config.name)).result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      const after = await serverHistory(bed.client, config.name);
+      assert.equal(after.total, 5, 'a deleted server still shows its history');
+      assert.equal(after.entries.at(-1)?.action, 'requestCancellation');
+    });
+  });
+
+  it('with autoRecover, a server disabled by a token endpoint that is down tries again on its own, backing off, and is OK once it is back: its dependent resumes; without it a server stays Error and asks nothing', async function () {
+    this.timeout(90_000);
+    const bed = testBed();
+    const [recoveringEndpoint, plainEndpoint] = await Promise.all([1, 2].map(() => startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint)));
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const recovering = bed.serverConfig('client_secret_basic', {
+          accessTokenUrl: recoveringEndpoint!.url,
+          maxRetryAttempts: 1,
+          autoRecover: { initialDelay: 'PT1S', maxDelay: 'PT2S' },
+        });
+        const plain = bed.serverConfig('client_secret_basic', { accessTokenUrl: plainEndpoint!.url, maxRetryAttempts: 1 });
+        assert.equal((await createServer(bed.client, recovering, { taskQueue })).status, 'OK');
+        assert.equal((await createServer(bed.client, plain, { taskQueue })).status, 'OK');
+        const probe = await startProbe(bed.client, taskQueue, recovering.name);
+        await hears(probe, 'OK');
+
+        recoveringEndpoint!.break();
+        plainEndpoint!.break();
+        const disabled = await authorizeServer(bed.client, recovering.name);
+        assert.equal(disabled.status, 'Error');
+        assert.equal(Date.parse(disabled.nextProbeAt!) - Date.parse(disabled.disabledReason!.at), 1_000, 'the first probe one initial delay after the failure');
+        const plainDisabled = await authorizeServer(bed.client, plain.name);
+        assert.equal(plainDisabled.status, 'Error');
+        assert.equal(plainDisabled.nextProbeAt, undefined);
+        await hears(probe, 'Error');
+        assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: recovering.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
+
+        // A probe fails while the endpoint is down: the next one waits twice as long (the cap).
+        const probed = await eventually(
+          async () => {
+            const view = await showServer(bed.client, recovering.name);
+            return view.nextProbeAt && view.disabledReason?.at !== disabled.disabledReason!.at ? view : undefined;
+          },
+          { what: 'a failed probe', timeoutMs: 15_000 },
+        );
+        assert.equal(Date.parse(probed.nextProbeAt!) - Date.parse(probed.disabledReason!.at), 2_000);
+
+        const plainRequests = plainEndpoint!.requests.length;
+        recoveringEndpoint!.repair();
+        plainEndpoint!.repair();
+        await hears(probe, 'OK');
+        const recovered = await showServer(bed.client, recovering.name);
+        assert.equal(recovered.status, 'OK');
+        assert.equal(recovered.nextProbeAt, undefined);
+        assert.equal((await callFromWorkflow(taskQueue, { server: recovering.name, url: `${bed.api.url}/whoami` })).status, 200);
+        await probe.signal(finishSignal);
+        assert.equal(await probe.result(), 'OK');
+
+        assert.equal((await showServer(bed.client, plain.name)).status, 'Error');
+        assert.equal(plainEndpoint!.requests.length, plainRequests, 'a server without autoRecover asked for a token on its own');
+
+        // An edit stops the probing.
+        recoveringEndpoint!.break();
+        assert.ok((await authorizeServer(bed.client, recovering.name)).nextProbeAt);
+        const edited = await editServer(bed.client, recovering.name, { category: 'Edited' });
+        assert.equal(edited.status, 'NotAuthorized');
+        assert.equal(edited.nextProbeAt, undefined);
+      });
+    } finally {
+      await Promise.all([recoveringEndpoint!.close(), plainEndpoint!.close()]);
+    }
   });
 });

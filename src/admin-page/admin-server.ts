@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
+import { actorProblem } from '../contract/actor';
 import { closeServer, listen } from '../http/server-lifecycle';
 import { passwordMatcher } from './admin-credential';
 import { HttpError, sendJson } from './http-json';
@@ -24,6 +25,8 @@ export interface AdminServerOptions {
   host?: string;
   /** Origins the page is reached at besides http://127.0.0.1:port and http://localhost:port, e.g. behind a proxy. */
   origins?: string[];
+  /** Who the servers' history records for changes made on the page (default `admin`); checked at start. */
+  actor?: string;
   /** Where unexpected errors are reported; the browser gets no details of them. */
   log?: (line: string) => void;
 }
@@ -35,7 +38,9 @@ export interface AdminServer {
 
 /** Serves the OAuth servers page and its JSON API, behind a login. */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const { client, taskQueue, port = 0, host = '127.0.0.1', log = (line) => process.stderr.write(`${line}\n`) } = options;
+  const { client, taskQueue, port = 0, host = '127.0.0.1', actor = 'admin', log = (line) => process.stderr.write(`${line}\n`) } = options;
+  const actorRefused = actorProblem(actor);
+  if (actorRefused !== undefined) throw new TypeError(`actor ${actorRefused}`);
   const passwordMatches = passwordMatcher(options.password);
   const files = loadStaticFiles();
   const sessions = new SessionStore();
@@ -64,7 +69,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const loggedIn = sessions.isValid(req);
     if (url.pathname.startsWith('/api/')) {
       if (!loggedIn) throw new HttpError(401, 'log in first');
-      return answerApi(req, res, url, { client, taskQueue });
+      return answerApi(req, res, url, { client, taskQueue, actor });
     }
     if (route === 'GET /') return loggedIn ? asset(res, 'index.html') : redirect(res, '/login');
     throw new HttpError(404, 'not found');

@@ -12,6 +12,8 @@ export interface ServerRow {
   disabledReason?: DisabledReason;
   tokenExpiresAt?: string;
   dependents: number;
+  /** When a disabled server with autoRecover tries again on its own. */
+  nextProbeAt?: string;
 }
 
 export interface ServerRowFilter {
@@ -54,6 +56,7 @@ export async function serverRows(client: Client, filter: ServerRowFilter): Promi
         disabledReason: view.disabledReason,
         tokenExpiresAt: view.tokenExpiresAt,
         dependents: view.dependents,
+        nextProbeAt: view.nextProbeAt,
       });
     }
   }

@@ -9,8 +9,10 @@ import {
   dependentsQuery,
   editUpdate,
   OAUTH_SERVER_WORKFLOW_TYPE,
+  serverHistoryQuery,
   serverViewQuery,
   serverWorkflowId,
+  type ServerHistory,
   type NormalisedServerChanges,
   type ServerChanges,
   type ServerStatus,
@@ -19,9 +21,17 @@ import {
 } from '../contract/definitions';
 import type { oauthServerWorkflow } from '../workflows/oauth-server';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
+import { actorProblem } from '../contract/actor';
+import { ServerFailure } from '../contract/failures';
 import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './errors';
 
-export interface AdminOptions {
+/** Every change is kept in the server's history with who made it (see serverHistory). */
+export interface ActorOption {
+  /** Who does it: a user name of 1 to 200 characters without control characters. */
+  actor?: string;
+}
+
+export interface AdminOptions extends ActorOption {
   /** The task queue of the workers that run the plugin. */
   taskQueue: string;
 }
@@ -30,8 +40,11 @@ export interface AdminOptions {
  * Saves a new OAuth server and waits for its first token request. The server is saved even when
  * that request fails: the returned view then shows status Error and the reason.
  */
-export async function createServer(client: Client, input: OAuthServerConfigInput, { taskQueue }: AdminOptions): Promise<ServerView> {
+export async function createServer(client: Client, input: OAuthServerConfigInput, { taskQueue, actor }: AdminOptions): Promise<ServerView> {
   const config = parseOAuthServerConfig(input);
+  // The workflow would refuse a bad actor only after it had started: the server would be half-saved.
+  const problem = actor === undefined ? undefined : actorProblem(actor);
+  if (problem !== undefined) throw new ServerChangeRejectedError(config.name, ServerFailure.InvalidRequest, `actor: ${problem}`);
   const start = new WithStartWorkflowOperation<typeof oauthServerWorkflow>(OAUTH_SERVER_WORKFLOW_TYPE, {
     workflowId: serverWorkflowId(config.name),
     taskQueue,
@@ -44,7 +57,7 @@ export async function createServer(client: Client, input: OAuthServerConfigInput
     ],
   });
   try {
-    return await client.workflow.executeUpdateWithStart(authorizeUpdate, { startWorkflowOperation: start });
+    return await client.workflow.executeUpdateWithStart(authorizeUpdate, { args: [{ actor, create: true }], startWorkflowOperation: start });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ServerAlreadyExistsError(config.name);
     throw error;
@@ -89,17 +102,17 @@ export function showServer(client: Client, name: string): Promise<ServerView> {
 }
 
 /** Asks the server for a token now; after a disable this is the admin's re-authorization. */
-export function authorizeServer(client: Client, name: string): Promise<ServerView> {
-  return onServer(name, () => handle(client, name).executeUpdate(authorizeUpdate));
+export function authorizeServer(client: Client, name: string, { actor }: ActorOption = {}): Promise<ServerView> {
+  return onServer(name, () => handle(client, name).executeUpdate(authorizeUpdate, { args: [{ actor }] }));
 }
 
 /**
  * Saves new settings (a left-out clientSecret keeps the stored one). The server then holds no
  * token and is Not authorized until it is authorized again; an invalid change writes nothing.
  */
-export async function editServer(client: Client, name: string, changes: ServerChanges): Promise<ServerView> {
+export async function editServer(client: Client, name: string, changes: ServerChanges, { actor }: ActorOption = {}): Promise<ServerView> {
   const normalised = normalisedChanges(name, changes);
-  return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [normalised] }));
+  return onServer(name, () => handle(client, name).executeUpdate(editUpdate, { args: [normalised, { actor }] }));
 }
 
 /**
@@ -142,11 +155,11 @@ const DEPENDENT_CHECKS_IN_FLIGHT = 50;
  * to stop. Dependents that ended without unregistering (terminated, timed out) do not count: they
  * are forgotten first.
  */
-export async function deleteServer(client: Client, name: string, { force = false } = {}): Promise<void> {
+export async function deleteServer(client: Client, name: string, { force = false, actor }: { force?: boolean } & ActorOption = {}): Promise<void> {
   await onServer(name, async () => {
     const server = handle(client, name);
     if (!force) await forgetEndedDependents(client, server);
-    await server.executeUpdate(deleteUpdate, { args: [{ force }] });
+    await server.executeUpdate(deleteUpdate, { args: [{ force, actor }] });
     await server.result();
   });
 }
@@ -170,6 +183,15 @@ async function isLive(client: Client, workflowId: string): Promise<boolean> {
     if (error instanceof WorkflowNotFoundError) return false;
     throw error;
   }
+}
+
+/**
+ * The admin actions on a server, latest last: create, edit (the settings changed, never their
+ * values), authorize, delete, force delete and Request Cancellation, each with who and when. A
+ * deleted server still answers, until a new server of its name is created.
+ */
+export function serverHistory(client: Client, name: string): Promise<ServerHistory> {
+  return onServer(name, () => handle(client, name).query(serverHistoryQuery));
 }
 
 export function listDependents(client: Client, name: string): Promise<string[]> {

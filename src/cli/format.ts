@@ -1,4 +1,4 @@
-import type { ServerStatus, ServerView } from '../contract/definitions';
+import type { AdminAction, ServerHistory, ServerStatus, ServerView } from '../contract/definitions';
 
 /** The words the admin page uses for each status. */
 const STATUS_WORDS: Record<ServerStatus, string> = { OK: 'OK', Error: 'Error', NotAuthorized: 'Not authorized' };
@@ -28,7 +28,7 @@ export function rowOf(view: ServerView): ServerRow {
     name: view.config.name,
     category: view.config.category,
     status: view.status,
-    disabledReason: view.disabledReason?.message,
+    disabledReason: view.disabledReason && `${view.disabledReason.message}${nextTry(view)}`,
     tokenExpiresAt: view.tokenExpiresAt,
     dependents: view.dependents,
   };
@@ -51,6 +51,14 @@ export function serverTable(rows: ServerRow[]): string {
   );
 }
 
+function nextTry(view: ServerView): string {
+  return view.nextProbeAt ? `; tries again at ${view.nextProbeAt}` : '';
+}
+
+function autoRecoverInWords(autoRecover: ServerView['config']['autoRecover']): string {
+  return autoRecover ? `after ${autoRecover.initialDelay} ms, doubling up to ${autoRecover.maxDelay} ms` : 'no';
+}
+
 /** Every setting and the state, the secret shown only as where it comes from. */
 export function serverDetails(view: ServerView): string {
   const { config } = view;
@@ -60,7 +68,7 @@ export function serverDetails(view: ServerView): string {
     ['Name', config.name],
     ['Category', config.category],
     ['Status', statusInWords(view.status) + (view.acquiring ? ' (requesting a token)' : '')],
-    ['Disabled reason', view.disabledReason?.message ?? '-'],
+    ['Disabled reason', view.disabledReason ? `${view.disabledReason.message}${nextTry(view)}` : '-'],
     ['Token expires', view.tokenExpiresAt ?? '-'],
     ['Granted scope', view.grantedScope ?? '-'],
     ['Dependents', String(view.dependents)],
@@ -77,8 +85,25 @@ export function serverDetails(view: ServerView): string {
     ['Query parameters', parameters(config.queryParams)],
     ['Post parameters', parameters(config.postParams)],
     ['Allowed origins', config.allowedOrigins.length === 0 ? '-' : config.allowedOrigins.join(', ')],
+    ['Auto recover', autoRecoverInWords(config.autoRecover)],
     ['Invalid token statuses', (config.invalidTokenStatuses ?? []).length === 0 ? '-' : config.invalidTokenStatuses.join(', ')],
   ];
   const width = Math.max(...fields.map(([label]) => label.length));
   return fields.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join('\n');
+}
+
+const ACTION_WORDS: Record<AdminAction, string> = {
+  create: 'create',
+  edit: 'edit',
+  authorize: 'authorize',
+  delete: 'delete',
+  forceDelete: 'force delete',
+  requestCancellation: 'Request Cancellation',
+};
+
+/** `servers history`: oldest first, with how many older actions are no longer kept. */
+export function historyTable(history: ServerHistory): string {
+  const rows = history.entries.map((entry) => [entry.at, entry.actor ?? '(unknown)', ACTION_WORDS[entry.action] ?? entry.action, entry.fields?.join(', ') ?? '']);
+  const older = history.total - history.entries.length;
+  return [table(['TIME', 'ACTOR', 'ACTION', 'SETTINGS CHANGED'], rows), ...(older > 0 ? [`(${older} older action${older === 1 ? '' : 's'} not kept)`] : [])].join('\n');
 }

@@ -1,13 +1,15 @@
+import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
-import { authorizeServer, createServer, deleteServer, editServer, listDependents, listServers, showServer, type ServerListEntry } from '../admin/servers';
+import { authorizeServer, createServer, deleteServer, editServer, listDependents, listServers, serverHistory, showServer, type ServerListEntry } from '../admin/servers';
 import { ServerNotFoundError } from '../admin/errors';
+import { actorProblem } from '../contract/actor';
 import type { ServerStatus, ServerView } from '../contract/definitions';
 import { AUTH_METHODS } from '../oauth/config';
 import { connect, type ConnectionFlags, type Session } from './connect';
 import { describeFailure } from './describe-failure';
 import { ExitCode, UsageError } from './exit-codes';
-import { parseStatus, rowOf, serverDetails, serverTable, statusInWords, type ServerRow } from './format';
+import { historyTable, parseStatus, rowOf, serverDetails, serverTable, statusInWords, type ServerRow } from './format';
 import { collectParameter, collectText, collectWholeNumber, newServerInput, serverChanges, wholeNumber, type ServerFlags } from './server-input';
 
 export const TASK_QUEUE_ENV = 'TEMPORAL_OAUTH_TASK_QUEUE';
@@ -50,6 +52,8 @@ function addServerOptions(command: Command): Command {
     .option('--post-param <name=value>', 'token request body parameter (repeat; replaces the list)', collectParameter)
     .option('--allowed-origin <origin>', 'origin the token may be sent to (repeat; replaces the list)', collectText)
     .option('--invalid-token-status <status>', 'status besides 401 that means the token was rejected (repeat)', collectWholeNumber)
+    .option('--auto-recover', 'when disabled, try again on its own: after 1 minute, doubling up to 1 hour (other delays: autoRecover in --file)')
+    .option('--no-auto-recover', 'stay disabled until an admin authorizes it (default)')
     .addOption(new Option('--secret-stdin', 'read the client secret (or private key) from standard input').conflicts(['secretFile', 'secretRef']))
     .addOption(new Option('--secret-file <path>', 'read the client secret (or private key) from a file').conflicts(['secretRef']))
     .option('--secret-ref <ref>', "an external secret the workers read, e.g. env:CRM_SECRET (the worker's allowlist must permit it)")
@@ -74,6 +78,21 @@ async function allServers(client: Client, filter: { category?: string; status?: 
   return servers;
 }
 
+/** Who the servers' history says made a change: `--actor`, else the user running the command. */
+function actorOf(flags: { actor?: string }): string | undefined {
+  if (flags.actor !== undefined) {
+    const problem = actorProblem(flags.actor);
+    if (problem !== undefined) throw new UsageError(`--actor ${problem}`);
+    return flags.actor;
+  }
+  try {
+    return userInfo().username;
+  } catch {
+    // No user name (a container's UID without a passwd entry): the history says the actor is unknown.
+    return undefined;
+  }
+}
+
 /** Visibility lags a little behind a delete: a server listed but gone by the time it is read is left out. */
 async function viewsOf(client: Client, servers: ServerListEntry[]): Promise<ServerView[]> {
   const views = await Promise.all(
@@ -96,6 +115,7 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     .option('--profile <name>', "Temporal client configuration profile (default TEMPORAL_PROFILE or 'default')")
     .option('--address <host:port>', 'Temporal frontend address (default from the profile or TEMPORAL_ADDRESS)')
     .option('--namespace <namespace>', 'Temporal namespace (default from the profile or TEMPORAL_NAMESPACE)')
+    .option('--actor <name>', "who the servers' history records for a change (default: your OS user name)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout(text.trimEnd()),
@@ -108,6 +128,8 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     session ??= await connect(program.opts<ConnectionFlags>());
     return session.client;
   };
+  /** Read before connecting, like every other flag: a wrong one is refused with exit 2. */
+  const actor = () => ({ actor: actorOf(program.opts<{ actor?: string }>()) });
   const print = (json: boolean | undefined, value: unknown, text: () => string) => io.stdout(json ? JSON.stringify(value, null, 2) : text());
 
   const servers = program.command('servers').description('list, show, create, edit, authorize and delete OAuth servers');
@@ -145,7 +167,8 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     const taskQueue = options.taskQueue ?? process.env[TASK_QUEUE_ENV];
     if (!taskQueue) throw new UsageError(`give the workers' task queue with --task-queue or ${TASK_QUEUE_ENV}`);
     const input = await newServerInput(options);
-    const view = await createServer(await client(), input, { taskQueue });
+    const by = actor();
+    const view = await createServer(await client(), input, { taskQueue, ...by });
     print(options.json, view, () => serverDetails(view));
     if (view.status === 'Error') {
       exitCode = ExitCode.Failed;
@@ -164,7 +187,8 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
   ).action(async (name: string, options: ServerFlags & { json?: boolean }) => {
     // Read first: a wrong command line is refused before connecting.
     const changes = await serverChanges(options);
-    const view = await editServer(await client(), name, changes);
+    const by = actor();
+    const view = await editServer(await client(), name, changes, by);
     print(options.json, view, () => serverDetails(view));
     if (view.status === 'NotAuthorized') io.stderr(`Saved. OAuth server ${view.config.name} is Not authorized until \`temporal-oauth servers authorize ${view.config.name}\`.`);
   });
@@ -175,7 +199,8 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const view = await authorizeServer(await client(), name);
+      const by = actor();
+      const view = await authorizeServer(await client(), name, by);
       print(options.json, view, () => `OAuth server ${view.config.name}: ${statusInWords(view.status)}${view.tokenExpiresAt ? `, token expires ${view.tokenExpiresAt}` : ''}`);
       if (view.status !== 'OK') {
         exitCode = ExitCode.Failed;
@@ -189,8 +214,19 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     .argument('<name>')
     .option('--force', 'delete even though dependents are registered')
     .action(async (name: string, options: { force?: boolean }) => {
-      await deleteServer(await client(), name, { force: options.force === true });
+      const by = actor();
+      await deleteServer(await client(), name, { force: options.force === true, ...by });
       io.stdout(`Deleted OAuth server ${name}.`);
+    });
+
+  servers
+    .command('history')
+    .description("the admin actions on a server, who did them and when (a deleted server's too)")
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const history = await serverHistory(await client(), name);
+      print(options.json, history, () => historyTable(history));
     });
 
   servers

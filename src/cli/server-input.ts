@@ -21,6 +21,7 @@ export interface ServerFlags {
   postParam?: Parameter[];
   allowedOrigin?: string[];
   invalidTokenStatus?: number[];
+  autoRecover?: boolean;
   secretStdin?: boolean;
   secretFile?: string;
   secretRef?: string;
@@ -123,6 +124,7 @@ async function settingsFrom(flags: ServerFlags): Promise<Record<string, unknown>
     postParams: flags.postParam,
     allowedOrigins: flags.allowedOrigin,
     invalidTokenStatuses: flags.invalidTokenStatus,
+    autoRecover: flags.autoRecover,
     clientSecret: await secretFrom(flags),
   };
   for (const [field, value] of Object.entries(fromFlags)) if (value !== undefined) settings[field] = value;

@@ -76,6 +76,8 @@ export interface ServerView {
   tokenSerial: number;
   /** Workflow IDs of the live import sources (and other dependents) registered with this server. */
   dependents: number;
+  /** ISO-8601 time of the next automatic token request of a disabled server with `autoRecover`. */
+  nextProbeAt?: string;
 }
 
 /** Admin-facing state, never the secret or the token. */
@@ -89,8 +91,21 @@ export interface FreshTokenRequest {
 }
 /** Waits until the server holds a usable token (refreshing a rejected one), then returns the grant. */
 export const freshTokenUpdate = defineUpdate<TokenGrant, [FreshTokenRequest]>('freshToken');
-/** An admin asks the server to get a token now: re-authorization after a disable, or a first authorization. */
-export const authorizeUpdate = defineUpdate<ServerView, []>('authorize');
+/** Who asks for an admin action; kept in the server's history. */
+export interface AdminRequest {
+  /** 1 to 200 characters, no control characters; absent when the caller did not say. */
+  actor?: string;
+}
+
+export interface AuthorizeRequest extends AdminRequest {
+  /** Sent only with the start of a new server (createServer): the history records a create, not an authorize. */
+  create?: boolean;
+}
+/**
+ * An admin asks the server to get a token now: re-authorization after a disable, or a first
+ * authorization. Older clients sent no request at all, which the workflow still takes.
+ */
+export const authorizeUpdate = defineUpdate<ServerView, [AuthorizeRequest]>('authorize');
 
 /**
  * What dependents are told whenever the server's availability changes. `sequence` grows with every
@@ -135,11 +150,36 @@ export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name'>> & { na
  * its validator and stores them as they are, so replaying an edit never depends on today's rules.
  */
 export type NormalisedServerChanges = Partial<Omit<OAuthServerConfig, 'name'>> & { name?: string };
-/** Saves new settings. A server that was authorized loses its token and must be authorized again. */
-export const editUpdate = defineUpdate<ServerView, [NormalisedServerChanges]>('edit');
+/**
+ * Saves new settings. A server that was authorized loses its token and must be authorized again.
+ * The request beside the changes names who made them (older clients sent the changes only).
+ */
+export const editUpdate = defineUpdate<ServerView, [NormalisedServerChanges, AdminRequest?]>('edit');
 
-export interface DeleteRequest {
+export interface DeleteRequest extends AdminRequest {
   /** Delete even though dependents are registered; they are told and stop waiting. */
   force?: boolean;
 }
 export const deleteUpdate = defineUpdate<void, [DeleteRequest]>('delete');
+
+/** `requestCancellation`: the Web UI's Request Cancellation (the client's `handle.cancel()`), a forced delete. */
+export type AdminAction = 'create' | 'edit' | 'authorize' | 'delete' | 'forceDelete' | 'requestCancellation';
+
+/** One admin action as the server's history keeps it: never a value of a setting, so never a secret. */
+export interface AuditEntry {
+  action: AdminAction;
+  /** ISO-8601 workflow time of the action. */
+  at: string;
+  /** Absent when the caller did not say (Request Cancellation never does). */
+  actor?: string;
+  /** For an edit: the names of the settings it changed. */
+  fields?: string[];
+}
+
+export interface ServerHistory {
+  /** The latest actions, oldest first. */
+  entries: AuditEntry[];
+  /** Every action since the server was created, including those no longer kept. */
+  total: number;
+}
+export const serverHistoryQuery = defineQuery<ServerHistory>('serverHistory');

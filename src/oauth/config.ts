@@ -11,6 +11,10 @@ export const DEFAULT_MAX_RETRY_ATTEMPTS = 3;
 export const DEFAULT_MAX_WAIT_MS = 60_000;
 const MIN_MAX_WAIT_MS = 1_000;
 export const MAX_MAX_WAIT_MS = 15 * 60_000;
+export const DEFAULT_RECOVERY_INITIAL_DELAY_MS = 60_000;
+export const DEFAULT_RECOVERY_MAX_DELAY_MS = 60 * 60_000;
+const MIN_RECOVERY_DELAY_MS = 1_000;
+const MAX_RECOVERY_DELAY_MS = 24 * 60 * 60_000;
 
 // eslint-disable-next-line no-control-regex -- the rule is exactly "no control characters"
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -32,6 +36,41 @@ const text = (max: number, what: string) =>
     .string({ error: `${what} must be text` })
     .max(max, { error: `${what} must be at most ${max} characters` })
     .refine((value) => !CONTROL_CHARACTERS.test(value), { error: `${what} must not contain control characters` });
+
+/**
+ * Milliseconds or ISO-8601 (`PT1M`), between `min` and `max` ms, stored as milliseconds. Refinements
+ * rather than issues raised in a transform: inside a union only those keep their own message.
+ */
+const duration = (what: string, min: number, max: number, range: string) =>
+  z
+    .union([z.number(), z.string()], { error: `${what} must be milliseconds or an ISO-8601 duration such as PT1M` })
+    .refine((value) => durationToMs(value) !== undefined, { error: `${what} must be milliseconds or an ISO-8601 duration such as PT1M` })
+    .transform((value) => durationToMs(value) ?? Number.NaN)
+    .refine((ms) => ms >= min && ms <= max, { error: `${what} must be between ${range}` });
+
+/**
+ * Off unless set: `true` probes with the default delays. `false` is kept as it is (not dropped), so
+ * that an edit can turn probing off again.
+ */
+const autoRecover = z
+  .union(
+    [
+      z.boolean(),
+      z
+        .object({
+          initialDelay: duration('autoRecover.initialDelay', MIN_RECOVERY_DELAY_MS, MAX_RECOVERY_DELAY_MS, '1 second and 24 hours').default(DEFAULT_RECOVERY_INITIAL_DELAY_MS),
+          maxDelay: duration('autoRecover.maxDelay', MIN_RECOVERY_DELAY_MS, MAX_RECOVERY_DELAY_MS, '1 second and 24 hours').default(DEFAULT_RECOVERY_MAX_DELAY_MS),
+        })
+        .strict()
+        .refine((delays) => !(delays.maxDelay < delays.initialDelay), {
+          path: ['maxDelay'],
+          error: 'autoRecover.maxDelay must not be shorter than autoRecover.initialDelay',
+        }),
+    ],
+    { error: 'autoRecover must be true, false or { initialDelay, maxDelay }' },
+  )
+  .transform((value) => (value === true ? { initialDelay: DEFAULT_RECOVERY_INITIAL_DELAY_MS, maxDelay: DEFAULT_RECOVERY_MAX_DELAY_MS } : value))
+  .optional();
 
 const secureUrl = (what: string) =>
   z
@@ -145,21 +184,12 @@ export const oauthServerConfigSchema = z
       .min(1, { error: 'maxRetryAttempts must be at least 1' })
       .max(20, { error: 'maxRetryAttempts must be at most 20' })
       .default(DEFAULT_MAX_RETRY_ATTEMPTS),
-    maxWait: z
-      .union([z.number(), z.string()], { error: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' })
-      .transform((value, context) => {
-        const ms = durationToMs(value);
-        if (ms === undefined) {
-          context.addIssue({ code: 'custom', message: 'maxWait must be milliseconds or an ISO-8601 duration such as PT1M' });
-          return z.NEVER;
-        }
-        if (ms < MIN_MAX_WAIT_MS || ms > MAX_MAX_WAIT_MS) {
-          context.addIssue({ code: 'custom', message: 'maxWait must be between 1 second and 15 minutes' });
-          return z.NEVER;
-        }
-        return ms;
-      })
-      .default(DEFAULT_MAX_WAIT_MS),
+    maxWait: duration('maxWait', MIN_MAX_WAIT_MS, MAX_MAX_WAIT_MS, '1 second and 15 minutes').default(DEFAULT_MAX_WAIT_MS),
+    /**
+     * A disabled server tries again on its own: one token acquisition (within the retry policy above)
+     * after `initialDelay`, the delay doubling after each failed try up to `maxDelay`.
+     */
+    autoRecover,
     queryParams: parameters('queryParams'),
     postParams: parameters('postParams'),
     allowedOrigins: z

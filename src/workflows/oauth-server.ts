@@ -10,11 +10,15 @@ import {
   editUpdate,
   freshTokenUpdate,
   registerDependentsUpdate,
+  serverHistoryQuery,
   serverViewQuery,
   tokenGrantQuery,
   tokenRequestTaskQueue,
   unregisterDependentSignal,
   type ServerAvailability,
+  type AdminRequest,
+  type AuthorizeRequest,
+  type NormalisedServerChanges,
 } from '../contract/definitions';
 import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
@@ -37,8 +41,10 @@ import {
   type ServerState,
 } from './server-machine';
 import { arrivedEncrypted } from './encrypted-input';
-import { availabilityMessageOf, grantOf, viewOf } from './server-views';
+import { availabilityMessageOf, grantOf, historyOf, viewOf } from './server-views';
 import {
+  checkAdminRequest,
+  checkAuthorizeRequest,
   checkDeleteRequest,
   checkDependentsRegistration,
   checkFreshTokenRequest,
@@ -67,6 +73,8 @@ const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
 const FAN_OUT_BY_ACTIVITY_PATCH = 'oauth-server-tells-dependents-by-activity';
 /** Dependents per fan-out activity: their IDs (at most 1,000 bytes each) stay well inside a 2 MiB payload. */
 const FAN_OUT_CHUNK = 1_000;
+/** Recovery probes wait on timers that runs recorded before them never started. */
+const RECOVERY_PROBE_PATCH = 'oauth-server-recovery-probe';
 /** Marks, in history, a first run refused for its input; see refuseInvalidStart. */
 const START_REFUSED_MARKER = 'oauth-server-start-refused';
 
@@ -180,6 +188,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   wf.setHandler(serverViewQuery, () => viewOf(state));
   wf.setHandler(tokenGrantQuery, () => grantOf(state));
   wf.setHandler(dependentsQuery, () => [...state.dependents]);
+  wf.setHandler(serverHistoryQuery, () => historyOf(state));
   wf.setHandler(
     freshTokenUpdate,
     async ({ rejectedSerial }) => {
@@ -200,22 +209,31 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   );
   wf.setHandler(
     authorizeUpdate,
-    async () => {
+    async (request?: AuthorizeRequest) => {
       const at = workflowNow();
-      if ((await waitFor((waiter) => ({ type: 'authorize', at, waiter }))) === 'deleted') throw deletedFailure();
-      return viewOf(state);
-    },
-    { validator: () => refuse({ type: 'authorize' }) },
-  );
-  wf.setHandler(
-    editUpdate,
-    async (changes) => {
-      await applyAndWait({ type: 'edit', config: mergeChanges(state.config, changes) });
+      const outcome = await waitFor((waiter) => ({ type: 'authorize', at, waiter, actor: request?.actor, create: request?.create === true }));
+      if (outcome === 'deleted') throw deletedFailure();
       return viewOf(state);
     },
     {
-      validator: (changes) => {
+      validator: (request?: AuthorizeRequest) => {
+        // Older clients sent nothing; anything sent must be encrypted, as the actor travels in it.
+        if (request !== undefined) checkArrivedEncrypted(request, 'authorize request');
+        refuse({ type: checkAuthorizeRequest(request).create === true ? 'create' : 'authorize' });
+      },
+    },
+  );
+  wf.setHandler(
+    editUpdate,
+    async (changes: NormalisedServerChanges, request?: AdminRequest) => {
+      await applyAndWait({ type: 'edit', config: mergeChanges(state.config, changes), at: workflowNow(), actor: request?.actor });
+      return viewOf(state);
+    },
+    {
+      validator: (changes: NormalisedServerChanges, request?: AdminRequest) => {
         checkArrivedEncrypted(changes, 'changes');
+        if (request !== undefined) checkArrivedEncrypted(request, 'edit request');
+        checkAdminRequest(request, 'edit request');
         refuse({ type: 'edit' });
         checkServerChanges(state.config, changes);
       },
@@ -240,8 +258,8 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   });
   wf.setHandler(
     deleteUpdate,
-    async () => {
-      await applyAndWait({ type: 'delete' });
+    async (request) => {
+      await applyAndWait({ type: 'delete', at: workflowNow(), actor: request?.actor, force: request?.force === true });
     },
     {
       validator: (request) => {
@@ -256,9 +274,14 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     for (;;) {
       if (!interrupted()) {
         const token = state.status === 'OK' ? state.token : undefined;
+        const probe = state.probe;
         if (token) {
           const refreshInMs = Math.max(1, refreshAt(token.obtainedAt, token.expiresAt) - workflowNow());
           if (!(await wf.condition(interrupted, refreshInMs))) void apply({ type: 'refreshDue', at: workflowNow() });
+        } else if (probe && wf.patched(RECOVERY_PROBE_PATCH)) {
+          // An edit, a delete or an authorize replaces the probe: its timer is cancelled then.
+          const probeInMs = Math.max(1, probe.dueAt - workflowNow());
+          if (!(await wf.condition(() => interrupted() || state.probe !== probe, probeInMs))) void apply({ type: 'probeDue', at: workflowNow() });
         } else {
           await wf.condition(interrupted);
         }
@@ -280,7 +303,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   } catch (error) {
     if (!wf.isCancellation(error)) throw error;
     await wf.CancellationScope.nonCancellable(async () => {
-      await applyAndWait({ type: 'delete' });
+      await applyAndWait({ type: 'delete', at: workflowNow(), cancelled: true });
       await wf.condition(wf.allHandlersFinished);
     });
     throw error;

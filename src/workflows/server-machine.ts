@@ -1,6 +1,7 @@
 import type { OAuthServerConfig } from '../oauth/config';
-import type { DisabledReason, HeldToken, ServerAvailability, ServerStatus } from '../contract/definitions';
+import type { AdminAction, AuditEntry, DisabledReason, HeldToken, ServerAvailability, ServerHistory, ServerStatus } from '../contract/definitions';
 import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
+import { canonicalJson } from './canonical-json';
 
 /**
  * The lifecycle of one OAuth server as a pure function: state × event → new state + commands. The
@@ -21,7 +22,19 @@ export interface TokenRequest {
   superseded: boolean;
   /** It replaces a token that a resource server rejected. */
   afterRejection: boolean;
+  /** A recovery probe: the delay that preceded it, which doubles if it fails. */
+  probeDelayMs?: number;
 }
+
+/** The next automatic token request of a disabled server whose configuration has `autoRecover`. */
+export interface RecoveryProbe {
+  /** Workflow time at which it is due. */
+  dueAt: number;
+  delayMs: number;
+}
+
+/** The server's history keeps this many admin actions, and counts them all. */
+export const AUDIT_ENTRIES_KEPT = 100;
 
 export interface ServerMachineState {
   readonly config: OAuthServerConfig;
@@ -42,6 +55,9 @@ export interface ServerMachineState {
   readonly told: Availability;
   /** When a rejected token was last replaced: replacements for rejections are rationed (see MachineRules). */
   readonly lastRejectionRefreshAt?: number;
+  /** Scheduled exactly while the server is disabled, not deleted, has `autoRecover`, and no token request exists. */
+  readonly probe?: RecoveryProbe;
+  readonly audit: ServerHistory;
 }
 
 /** The part of the state that a new run carries over continue-as-new (the shape older runs wrote too). */
@@ -55,6 +71,9 @@ export interface ServerState {
   dependents: string[];
   availabilitySequence: number;
   lastRejectionRefreshAt?: number;
+  /** Absent from runs before probes and the history existed. */
+  probe?: RecoveryProbe;
+  audit?: ServerHistory;
 }
 
 export interface MachineRules {
@@ -82,19 +101,22 @@ export interface ObtainedToken {
 }
 
 export type ServerEvent =
-  /** An admin asks for a token now. `waiter` identifies the request until it is answered. */
-  | { type: 'authorize'; at: number; waiter: number }
+  /** An admin asks for a token now (or, with `create`, the new server's first). `waiter` identifies the request until it is answered. */
+  | { type: 'authorize'; at: number; waiter: number; actor?: string; create?: boolean }
   /** A worker wants a usable token, waiting for one that is being fetched. */
   | { type: 'tokenWanted'; at: number; waiter: number }
   /** A resource server rejected the token with this serial. */
   | { type: 'tokenRejected'; at: number; waiter: number; serial: number }
   /** Settings already validated and normalised. */
-  | { type: 'edit'; config: OAuthServerConfig }
-  | { type: 'delete' }
+  | { type: 'edit'; config: OAuthServerConfig; at: number; actor?: string }
+  /** `cancelled`: the workflow's cancellation (Request Cancellation), which is a forced delete. */
+  | { type: 'delete'; at: number; actor?: string; force?: boolean; cancelled?: boolean }
   | { type: 'requestStarted'; requestId: number }
   | { type: 'tokenObtained'; requestId: number; token: ObtainedToken }
   | { type: 'tokenFailed'; requestId: number; reason: DisabledReason }
   | { type: 'refreshDue'; at: number }
+  /** The driver's timer for the scheduled recovery probe fired. */
+  | { type: 'probeDue'; at: number }
   | { type: 'dependentsRegistered'; workflowIds: readonly string[] }
   | { type: 'dependentEnded'; workflowId: string };
 
@@ -120,6 +142,8 @@ export interface Refusal {
   details?: unknown;
 }
 
+const NO_HISTORY: ServerHistory = { entries: [], total: 0 };
+
 /** A first run (no carried state) asks for its first token at once. */
 export function initialState(config: OAuthServerConfig, carried: ServerState | undefined, at: number): ServerMachineState {
   const state: ServerMachineState = {
@@ -135,6 +159,8 @@ export function initialState(config: OAuthServerConfig, carried: ServerState | u
     availabilitySequence: carried?.availabilitySequence ?? 0,
     told: carried?.status ?? 'NotAuthorized',
     lastRejectionRefreshAt: carried?.lastRejectionRefreshAt,
+    probe: carried?.probe,
+    audit: carried?.audit ?? NO_HISTORY,
   };
   return (carried?.acquisitionPending ?? true) ? withNewRequest(state, at, false) : state;
 }
@@ -149,6 +175,8 @@ export function carriedState(state: ServerMachineState): ServerState {
     dependents: [...state.dependents],
     availabilitySequence: state.availabilitySequence,
     lastRejectionRefreshAt: state.lastRejectionRefreshAt,
+    probe: state.probe,
+    audit: state.audit,
   };
 }
 
@@ -172,7 +200,8 @@ export function isFinished(state: ServerMachineState): boolean {
 
 /** A request as its validator sees it, before it becomes an event. */
 export type ServerRequest =
-  | { type: 'authorize' | 'edit' | 'registerDependents' | 'tokenWanted' }
+  /** `create`: the authorize that comes with a new server's start. */
+  | { type: 'authorize' | 'create' | 'edit' | 'registerDependents' | 'tokenWanted' }
   | { type: 'tokenRejected'; serial: number; at: number }
   | { type: 'delete'; force: boolean };
 
@@ -189,6 +218,11 @@ export function refusal(state: ServerMachineState, request: ServerRequest, rules
         };
       }
       return undefined;
+    case 'create':
+      if (state.audit.total > 0) {
+        return { type: ServerFailure.InvalidRequest, message: `create: OAuth server ${name} was created already`, details: { field: 'create' } };
+      }
+      return state.deleted ? deletedRefusal(name) : undefined;
     case 'authorize':
     case 'edit':
     case 'registerDependents':
@@ -218,8 +252,9 @@ function deletedRefusal(name: string): Refusal {
 
 function unavailableRefusal(state: ServerMachineState): Refusal {
   const name = state.config.name;
+  const nextTry = state.probe ? `; it tries again on its own at ${new Date(state.probe.dueAt).toISOString()}` : '';
   return state.status === 'Error'
-    ? { type: WebServiceCallFailure.ServerDisabled, message: `OAuth server ${name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}` }
+    ? { type: WebServiceCallFailure.ServerDisabled, message: `OAuth server ${name} is disabled: ${state.disabledReason?.message ?? 'no reason recorded'}${nextTry}` }
     : { type: WebServiceCallFailure.ServerNotAuthorized, message: `OAuth server ${name} is not authorized: an admin must authorize it` };
 }
 
@@ -238,9 +273,11 @@ function rejectionRefreshRationed(state: ServerMachineState, serial: number, at:
 
 export function step(state: ServerMachineState, event: ServerEvent, rules: MachineRules): Transition {
   switch (event.type) {
-    case 'authorize':
+    case 'authorize': {
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
-      return wait(state.request ? state : withNewRequest(state, event.at, false), event.waiter);
+      const recorded = audited(state, event.create ? 'create' : 'authorize', event.at, event.actor);
+      return wait(recorded.request ? recorded : withNewRequest(recorded, event.at, false), event.waiter);
+    }
     case 'tokenWanted':
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
       return wait(state, event.waiter);
@@ -259,12 +296,21 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
     case 'tokenFailed':
       return settle(state, event);
     case 'edit':
-      return edit(state, event.config, rules);
-    case 'delete':
-      return remove(state, rules);
+      return edit(audited(state, 'edit', event.at, event.actor, changedFields(state.config, event.config)), event.config, rules);
+    case 'delete': {
+      if (state.deleted) return unchanged(state);
+      const action = event.cancelled ? 'requestCancellation' : event.force ? 'forceDelete' : 'delete';
+      return remove(audited(state, action, event.at, event.actor), rules);
+    }
     case 'refreshDue':
       if (state.deleted || state.request || state.status !== 'OK') return unchanged(state);
       return unchanged(withNewRequest(state, event.at, false));
+    case 'probeDue': {
+      const probe = state.probe;
+      if (!probe || state.deleted || state.request || event.at < probe.dueAt) return unchanged(state);
+      const next = withNewRequest(state, event.at, false);
+      return unchanged({ ...next, request: { ...next.request!, probeDelayMs: probe.delayMs } });
+    }
     case 'dependentsRegistered': {
       const known = new Set(state.dependents);
       const added = event.workflowIds.filter((id) => !known.has(id) && known.add(id));
@@ -279,9 +325,32 @@ function unchanged(state: ServerMachineState): Transition {
   return { state, commands: [] };
 }
 
+/** A token request replaces any scheduled probe: its own outcome decides what comes next. */
 function withNewRequest(state: ServerMachineState, at: number, afterRejection: boolean): ServerMachineState {
   const id = state.lastRequestId + 1;
-  return { ...state, lastRequestId: id, request: { id, scheduledAt: at, started: false, superseded: false, afterRejection } };
+  return { ...state, probe: undefined, lastRequestId: id, request: { id, scheduledAt: at, started: false, superseded: false, afterRejection } };
+}
+
+function audited(state: ServerMachineState, action: AdminAction, at: number, actor: string | undefined, fields?: string[]): ServerMachineState {
+  const entry: AuditEntry = { action, at: new Date(at).toISOString(), ...(actor === undefined ? {} : { actor }), ...(fields ? { fields } : {}) };
+  return { ...state, audit: { entries: [...state.audit.entries, entry].slice(-AUDIT_ENTRIES_KEPT), total: state.audit.total + 1 } };
+}
+
+/** Names only: the history never holds a value, so never a secret. */
+function changedFields(before: OAuthServerConfig, after: OAuthServerConfig): string[] {
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])] as (keyof OAuthServerConfig)[];
+  return fields.filter((field) => canonicalJson(before[field]) !== canonicalJson(after[field])).sort();
+}
+
+/**
+ * After a failed token request of a server with `autoRecover`: the first probe waits the initial
+ * delay, and each failed probe doubles the delay up to the maximum.
+ */
+function nextProbe(config: OAuthServerConfig, request: TokenRequest, failedAt: number): RecoveryProbe | undefined {
+  const delays = config.autoRecover;
+  if (!delays) return undefined;
+  const delayMs = request.probeDelayMs === undefined ? delays.initialDelay : Math.min(request.probeDelayMs * 2, delays.maxDelay);
+  return { dueAt: failedAt + delayMs, delayMs };
 }
 
 /** The waiter is answered at once when no token is on its way, else when the request ends. */
@@ -316,7 +385,11 @@ function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: '
       },
     };
   } else {
-    next = { ...base, status: 'Error', token: undefined, disabledReason: event.reason };
+    // The reason's time is the workflow time the driver saw the failure at.
+    const failedAt = Date.parse(event.reason.at);
+    // A deleted server (under LEGACY_RULES its request outlives the delete) never probes.
+    const probe = state.deleted ? undefined : nextProbe(state.config, request, Number.isNaN(failedAt) ? request.scheduledAt : failedAt);
+    next = { ...base, status: 'Error', token: undefined, disabledReason: event.reason, probe };
   }
   // A refreshed token is not news to dependents, but the status is published after every outcome.
   const told = tell(next);
@@ -328,7 +401,7 @@ function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: '
 
 function edit(state: ServerMachineState, config: OAuthServerConfig, rules: MachineRules): Transition {
   const commands: ServerCommand[] = [];
-  let next: ServerMachineState = { ...state, config, token: undefined, status: 'NotAuthorized', disabledReason: undefined };
+  let next: ServerMachineState = { ...state, config, token: undefined, status: 'NotAuthorized', disabledReason: undefined, probe: undefined };
   const request = state.request;
   if (request && (!request.started || rules.cancelsSupersededRequests)) {
     // A token asked for with the old settings must not be handed out under the new ones.
@@ -345,9 +418,8 @@ function edit(state: ServerMachineState, config: OAuthServerConfig, rules: Machi
 }
 
 function remove(state: ServerMachineState, rules: MachineRules): Transition {
-  if (state.deleted) return unchanged(state);
   const commands: ServerCommand[] = [];
-  let next: ServerMachineState = { ...state, deleted: true, waiting: [] };
+  let next: ServerMachineState = { ...state, deleted: true, waiting: [], probe: undefined };
   const request = state.request;
   if (request && (!request.started || rules.cancelsSupersededRequests)) {
     if (request.started) commands.push({ type: 'cancelTokenRequest', requestId: request.id });

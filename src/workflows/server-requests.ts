@@ -1,7 +1,10 @@
 import { oauthServerConfigSchema, parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
 import { normaliseServerName } from '../oauth/server-name';
+import { actorProblem } from '../contract/actor';
 import {
   MAX_DEPENDENTS_PER_REGISTRATION,
+  type AdminRequest,
+  type AuthorizeRequest,
   type DeleteRequest,
   type DependentRegistration,
   type DependentsRegistration,
@@ -10,6 +13,7 @@ import {
 } from '../contract/definitions';
 import { nonRetryable, ServerFailure } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
+import { canonicalJson } from './canonical-json';
 
 /**
  * The checks of every payload the server workflow takes. They run in update validators, which never
@@ -74,10 +78,34 @@ export function isDependentRegistration(payload: unknown): payload is DependentR
   return typeof payload === 'object' && payload !== null && isWorkflowId((payload as { workflowId?: unknown }).workflowId);
 }
 
+function checkActor(actor: unknown): void {
+  const problem = actor === undefined ? undefined : actorProblem(actor);
+  if (problem !== undefined) throw invalid('actor', problem);
+}
+
+function checkFlag(value: unknown, field: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw invalid(field, 'must be true or false');
+}
+
+/** Who asks for an edit, sent beside the changes; `what` names the payload. */
+export function checkAdminRequest(payload: unknown, what: string): AdminRequest {
+  const request = record(payload ?? {}, what, ['actor']);
+  checkActor(request.actor);
+  return request;
+}
+
+export function checkAuthorizeRequest(payload: unknown): AuthorizeRequest {
+  const request = record(payload ?? {}, 'authorize request', ['actor', 'create']);
+  checkActor(request.actor);
+  checkFlag(request.create, 'create');
+  return request;
+}
+
 export function checkDeleteRequest(payload: unknown): DeleteRequest {
-  const { force } = record(payload ?? {}, 'delete request', ['force']);
-  if (force !== undefined && typeof force !== 'boolean') throw invalid('force', 'must be true or false');
-  return { force };
+  const request = record(payload ?? {}, 'delete request', ['force', 'actor']);
+  checkFlag(request.force, 'force');
+  checkActor(request.actor);
+  return request;
 }
 
 const CONFIG_FIELDS = Object.keys(oauthServerConfigSchema.shape);
@@ -117,13 +145,4 @@ export function startConfigProblem(config: unknown): Error | undefined {
   } catch (error) {
     return nonRetryable(ServerFailure.InvalidRequest, error instanceof Error ? error.message : 'config: invalid', { field: 'config' });
   }
-}
-
-/** JSON with object keys sorted, to compare values whatever order their keys were written in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
 }

@@ -1,4 +1,4 @@
-import type { ServerAvailability, ServerView, TokenGrant } from '../contract/definitions';
+import type { ServerAvailability, ServerHistory, ServerView, TokenGrant } from '../contract/definitions';
 import { publicConfig } from './public-config';
 import { availabilityOf, isAcquiring, type ServerMachineState } from './server-machine';
 
@@ -25,7 +25,12 @@ export function viewOf(state: ServerMachineState): ServerView {
     grantedScope: state.token?.grantedScope,
     tokenSerial: state.tokenSerial,
     dependents: state.dependents.length,
+    nextProbeAt: state.probe ? new Date(state.probe.dueAt).toISOString() : undefined,
   };
+}
+
+export function historyOf(state: ServerMachineState): ServerHistory {
+  return { entries: [...state.audit.entries], total: state.audit.total };
 }
 
 export function availabilityMessageOf(state: ServerMachineState): ServerAvailability {

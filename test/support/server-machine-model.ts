@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseOAuthServerConfig, type OAuthServerConfig } from '../../src/oauth/config';
-import type { ServerStatus } from '../../src/contract/definitions';
+import type { AdminAction, AuditEntry, ServerStatus } from '../../src/contract/definitions';
 import {
+  AUDIT_ENTRIES_KEPT,
   availabilityOf,
   awaitingStart,
   carriedState,
@@ -16,7 +17,7 @@ import {
   type ServerMachineState,
   type ServerRequest,
 } from '../../src/workflows/server-machine';
-import { availabilityMessageOf, grantOf, viewOf } from '../../src/workflows/server-views';
+import { availabilityMessageOf, grantOf, historyOf, viewOf } from '../../src/workflows/server-views';
 
 /**
  * The model-based test of the server's state machine: a small reference model says what an admin,
@@ -24,16 +25,23 @@ import { availabilityMessageOf, grantOf, viewOf } from '../../src/workflows/serv
  * machine's commands) and checks the invariants after every step.
  */
 
-export const CONFIGS: OAuthServerConfig[] = ['First', 'Second'].map((category) =>
+const MODEL_SECRET = 'model-secret';
+
+const modelConfig = (category: string, autoRecover?: { initialDelay: number; maxDelay: number }) =>
   parseOAuthServerConfig({
     name: 'Model',
     category,
     clientId: 'model-client',
-    clientSecret: { source: 'local', value: 'model-secret' },
+    clientSecret: { source: 'local', value: MODEL_SECRET },
     accessTokenUrl: 'https://login.example.com/token',
     scope: category === 'First' ? 'a' : 'a b',
-  }),
-);
+    autoRecover,
+  });
+
+export const CONFIGS: OAuthServerConfig[] = ['First', 'Second'].map((category) => modelConfig(category));
+/** The first probes on its own (short delays, so that sequences see the cap), the second does not: edits turn probing on and off. */
+export const RECOVERING_CONFIGS: OAuthServerConfig[] = [modelConfig('First', { initialDelay: 1_000, maxDelay: 8_000 }), modelConfig('Second')];
+const ACTORS = ['alice', 'bob', undefined];
 
 const OAUTH_ERRORS = ['invalid_client', 'invalid_scope', 'unauthorized_client', 'unsupported_grant_type', 'invalid_request', 'server_error', 'temporarily_unavailable', 'timeout', 'connection_failed'];
 const DEPENDENTS = ['d1', 'd2', 'd3', 'd4'];
@@ -51,6 +59,25 @@ export interface Model {
   dependents: Set<string>;
   lastRejectionRefreshAt?: number;
   config: OAuthServerConfig;
+  /** What edits choose from. */
+  configs: readonly OAuthServerConfig[];
+  /** The next recovery probe, when one is scheduled. */
+  probe?: { dueAt: number; delayMs: number };
+  /** Set while the request under way is a probe: the delay that preceded it. */
+  requestProbeDelay?: number;
+  /** Every admin action, in order. */
+  audit: AuditEntry[];
+}
+
+function recordAction(model: Model, action: AdminAction, actor: string | undefined, fields?: string[]): void {
+  model.audit.push({ action, at: new Date(model.now).toISOString(), ...(actor === undefined ? {} : { actor }), ...(fields ? { fields } : {}) });
+}
+
+/** A new request replaces the scheduled probe. */
+function queueRequest(model: Model, probeDelay?: number): void {
+  model.request = 'queued';
+  model.probe = undefined;
+  model.requestProbeDelay = probeDelay;
 }
 
 /** The workflow's part: carries out commands and records what each party has seen. */
@@ -71,8 +98,11 @@ export class Harness {
   /** Requests that reached the token endpoint in this run, for the replay on a real workflow. */
   readonly events: string[] = [];
 
-  constructor(readonly rules: MachineRules) {
-    this.state = initialState(CONFIGS[0]!, undefined, this.now);
+  constructor(
+    readonly rules: MachineRules,
+    configs: readonly OAuthServerConfig[] = CONFIGS,
+  ) {
+    this.state = initialState(configs[0]!, undefined, this.now);
   }
 
   refusalOf(request: ServerRequest) {
@@ -148,6 +178,33 @@ export class Harness {
       assert.equal(grantOf(state).status, 'Deleted');
       for (const type of ['authorize', 'tokenWanted', 'edit', 'registerDependents'] as const) assert.equal(this.refusalOf({ type })?.type, 'OAuthServerDeleted');
     }
+    this.checkProbe(model);
+    this.checkHistory(model);
+  }
+
+  /** A probe is scheduled exactly while a disabled server with autoRecover waits for nothing else, and it backs off as configured. */
+  private checkProbe(model: Model): void {
+    const state = this.state;
+    const delays = state.config.autoRecover;
+    const shouldProbe = state.status === 'Error' && !state.deleted && !state.request && delays !== undefined && delays !== false;
+    assert.equal(state.probe !== undefined, shouldProbe, `probe ${JSON.stringify(state.probe)} while ${state.status}, request ${requestPhase(state)}`);
+    assert.deepEqual(state.probe, model.probe);
+    assert.equal(state.request?.probeDelayMs, model.request === 'none' ? undefined : model.requestProbeDelay);
+    if (state.probe && delays) {
+      assert.ok(state.probe.delayMs >= delays.initialDelay && state.probe.delayMs <= delays.maxDelay, `probe delay ${state.probe.delayMs} outside its bounds`);
+      assert.equal(viewOf(state).nextProbeAt, new Date(state.probe.dueAt).toISOString());
+      assert.match(this.refusalOf({ type: 'tokenWanted' })?.message ?? '', /tries again on its own at /);
+    } else {
+      assert.equal(viewOf(state).nextProbeAt, undefined);
+    }
+  }
+
+  /** The latest actions and the count of all; names of changed settings, never a value. */
+  private checkHistory(model: Model): void {
+    const history = historyOf(this.state);
+    assert.equal(history.total, model.audit.length);
+    assert.deepEqual(history.entries, model.audit.slice(-AUDIT_ENTRIES_KEPT));
+    assert.ok(!JSON.stringify(history).includes(MODEL_SECRET), 'the history holds the secret');
   }
 
   /** Answers to a previous run's requests never reach a new run. */
@@ -177,17 +234,25 @@ function requestPhase(state: ServerMachineState): Model['request'] {
 
 type Command = fc.Command<Model, Harness>;
 
-/** The model's side of a request being answered: the request ends and its waiters with it. */
+/** The model's side of a request being answered: the request ends and its waiters with it; a failure with autoRecover schedules a probe. */
 function settleModel(model: Model, status: ServerStatus): void {
   const superseded = model.request === 'superseded';
+  const probeDelay = model.requestProbeDelay;
   model.request = 'none';
+  model.requestProbeDelay = undefined;
   model.waiters = 0;
   if (superseded) return;
   model.status = status;
   if (status === 'OK') model.serial += 1;
+  const delays = model.config.autoRecover;
+  if (status === 'Error' && delays && !model.deleted) {
+    const delayMs = probeDelay === undefined ? delays.initialDelay : Math.min(2 * probeDelay, delays.maxDelay);
+    model.probe = { dueAt: model.now + delayMs, delayMs };
+  }
 }
 
 class Authorize implements Command {
+  constructor(readonly actor: string | undefined) {}
   check = () => true;
   run(model: Model, real: Harness): void {
     const refused = real.refusalOf({ type: 'authorize' });
@@ -197,12 +262,13 @@ class Authorize implements Command {
     }
     assert.equal(refused, undefined);
     real.events.push('authorize');
-    real.apply({ type: 'authorize', at: model.now, waiter: real.waiter() });
-    if (model.request === 'none') model.request = 'queued';
+    real.apply({ type: 'authorize', at: model.now, waiter: real.waiter(), actor: this.actor });
+    recordAction(model, 'authorize', this.actor);
+    if (model.request === 'none') queueRequest(model);
     model.waiters += 1;
     real.checkInvariants(model);
   }
-  toString = () => 'authorize';
+  toString = () => `authorize by ${this.actor ?? 'someone'}`;
 }
 
 class WantToken implements Command {
@@ -239,7 +305,7 @@ class RejectToken implements Command {
     real.events.push(`reject ${this.current ? 'current' : 'old'}`);
     real.apply({ ...request, waiter: real.waiter() });
     if (replaces) {
-      model.request = 'queued';
+      queueRequest(model);
       model.lastRejectionRefreshAt = model.now;
     }
     if (model.request !== 'none') model.waiters += 1;
@@ -248,16 +314,26 @@ class RejectToken implements Command {
   toString = () => `reject ${this.current ? 'current' : 'older'} token`;
 }
 
+/** The settings an edit changed, by name. */
+function changedFields(before: OAuthServerConfig, after: OAuthServerConfig): string[] {
+  return (Object.keys({ ...before, ...after }) as (keyof OAuthServerConfig)[]).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field])).sort();
+}
+
 class Edit implements Command {
-  constructor(readonly configIndex: number) {}
+  constructor(
+    readonly configIndex: number,
+    readonly actor: string | undefined,
+  ) {}
   check = (model: Readonly<Model>) => !model.deleted;
   run(model: Model, real: Harness): void {
-    const config = CONFIGS[this.configIndex]!;
+    const config = model.configs[this.configIndex]!;
     real.epoch += 1;
     real.events.push(`edit ${config.category}`);
-    real.apply({ type: 'edit', config });
+    real.apply({ type: 'edit', config, at: model.now, actor: this.actor });
+    recordAction(model, 'edit', this.actor, changedFields(model.config, config));
     model.config = config;
     model.status = 'NotAuthorized';
+    model.probe = undefined;
     if (model.request === 'queued' || (model.request === 'running' && model.rules.cancelsSupersededRequests)) {
       model.request = 'none';
       model.waiters = 0;
@@ -266,11 +342,14 @@ class Edit implements Command {
     }
     real.checkInvariants(model);
   }
-  toString = () => `edit to ${CONFIGS[this.configIndex]!.category}`;
+  toString = () => `edit to config ${this.configIndex} by ${this.actor ?? 'someone'}`;
 }
 
 class Delete implements Command {
-  constructor(readonly force: boolean) {}
+  constructor(
+    readonly force: boolean,
+    readonly actor: string | undefined,
+  ) {}
   check = (model: Readonly<Model>) => !model.deleted;
   run(model: Model, real: Harness): void {
     const refused = real.refusalOf({ type: 'delete', force: this.force });
@@ -281,9 +360,11 @@ class Delete implements Command {
     assert.equal(refused, undefined);
     real.epoch += 1;
     real.events.push(this.force ? 'force delete' : 'delete');
-    real.apply({ type: 'delete' });
+    real.apply({ type: 'delete', at: model.now, actor: this.actor, force: this.force });
+    recordAction(model, this.force ? 'forceDelete' : 'delete', this.actor);
     model.deleted = true;
     model.waiters = 0;
+    model.probe = undefined;
     if (model.request === 'queued' || model.rules.cancelsSupersededRequests) model.request = 'none';
     real.checkInvariants(model);
   }
@@ -334,10 +415,24 @@ class RefreshDue implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     real.apply({ type: 'refreshDue', at: model.now });
-    if (!model.deleted && model.request === 'none' && model.status === 'OK') model.request = 'queued';
+    if (!model.deleted && model.request === 'none' && model.status === 'OK') queueRequest(model);
     real.checkInvariants(model);
   }
   toString = () => 'refresh due';
+}
+
+/** The driver's probe timer fires; the model also fires it early, late and when no probe is scheduled. */
+class ProbeDue implements Command {
+  check = () => true;
+  run(model: Model, real: Harness): void {
+    real.apply({ type: 'probeDue', at: model.now });
+    if (model.probe && model.now >= model.probe.dueAt) {
+      real.events.push('probe');
+      queueRequest(model, model.probe.delayMs);
+    }
+    real.checkInvariants(model);
+  }
+  toString = () => 'probe due';
 }
 
 class Register implements Command {
@@ -384,6 +479,7 @@ class ContinueAsNew implements Command {
     assert.deepEqual(wire(grantOf(real.state)), wire(grantOf(before)));
     assert.deepEqual(wire(availabilityMessageOf(real.state)), wire(availabilityMessageOf(before)));
     assert.deepEqual(wire(carriedState(real.state)), wire(carriedState(before)));
+    assert.deepEqual(historyOf(real.state), historyOf(before));
     real.checkInvariants(model);
   }
   toString = () => 'continue as new';
@@ -408,14 +504,15 @@ const tokenOutcome: fc.Arbitrary<TokenOutcome> = fc.oneof(
 export const serverCommands = fc.commands(
   [
     fc.oneof(
-      { arbitrary: fc.constant(new Authorize()), weight: 4 },
+      { arbitrary: fc.constantFrom(...ACTORS).map((actor) => new Authorize(actor)), weight: 4 },
       { arbitrary: fc.constant(new WantToken()), weight: 3 },
       { arbitrary: fc.boolean().map((current) => new RejectToken(current)), weight: 4 },
-      { arbitrary: fc.integer({ min: 0, max: CONFIGS.length - 1 }).map((index) => new Edit(index)), weight: 3 },
-      { arbitrary: fc.boolean().map((force) => new Delete(force)), weight: 1 },
+      { arbitrary: fc.tuple(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.constantFrom(...ACTORS)).map(([index, actor]) => new Edit(index, actor)), weight: 3 },
+      { arbitrary: fc.tuple(fc.boolean(), fc.constantFrom(...ACTORS)).map(([force, actor]) => new Delete(force, actor)), weight: 1 },
       { arbitrary: fc.constant(new LoopStartsRequest()), weight: 6 },
       { arbitrary: fc.tuple(tokenOutcome, fc.boolean()).map(([outcome, stale]) => new TokenAnswer(outcome, stale)), weight: 6 },
       { arbitrary: fc.constant(new RefreshDue()), weight: 2 },
+      { arbitrary: fc.constant(new ProbeDue()), weight: 3 },
       { arbitrary: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)), weight: 3 },
       { arbitrary: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)), weight: 2 },
       { arbitrary: fc.constant(new ContinueAsNew()), weight: 2 },
@@ -425,10 +522,22 @@ export const serverCommands = fc.commands(
   { maxCommands: 60, size: 'max' },
 );
 
-export function newRun(rules: MachineRules): { model: Model; real: Harness } {
-  const real = new Harness(rules);
+export function newRun(rules: MachineRules, configs: readonly OAuthServerConfig[] = CONFIGS): { model: Model; real: Harness } {
+  const real = new Harness(rules, configs);
   return {
-    model: { rules, now: 0, status: 'NotAuthorized', deleted: false, request: 'queued', waiters: 0, serial: 0, dependents: new Set(), config: CONFIGS[0]! },
+    model: {
+      rules,
+      now: 0,
+      status: 'NotAuthorized',
+      deleted: false,
+      request: 'queued',
+      waiters: 0,
+      serial: 0,
+      dependents: new Set(),
+      config: configs[0]!,
+      configs,
+      audit: [],
+    },
     real,
   };
 }

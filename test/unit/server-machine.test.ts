@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CURRENT_RULES, LEGACY_RULES, REJECTION_REFRESH_INTERVAL_MS, awaitingStart, refusal, step } from '../../src/workflows/server-machine';
-import { grantOf } from '../../src/workflows/server-views';
+import { AUDIT_ENTRIES_KEPT, CURRENT_RULES, LEGACY_RULES, REJECTION_REFRESH_INTERVAL_MS, awaitingStart, refusal, step } from '../../src/workflows/server-machine';
+import { grantOf, historyOf, viewOf } from '../../src/workflows/server-views';
 import { assertProperty } from '../support/generated-cases';
-import { CONFIGS, Harness, newRun, serverCommands } from '../support/server-machine-model';
+import { CONFIGS, Harness, newRun, RECOVERING_CONFIGS, serverCommands } from '../support/server-machine-model';
 
 describe('the OAuth server state machine', () => {
   it('keeps its invariants over 10,000 random sequences of admin actions, token outcomes, rejections, dependents and continue-as-new', function () {
@@ -30,11 +30,28 @@ describe('the OAuth server state machine', () => {
     );
   });
 
+  it('keeps its invariants, recovery probes included, when one configuration has autoRecover (5,000 sequences, and 1,000 under the older rules)', function () {
+    this.timeout(120_000);
+    for (const [rules, numRuns] of [
+      [CURRENT_RULES, 5_000],
+      [LEGACY_RULES, 1_000],
+    ] as const) {
+      assertProperty(
+        fc.property(serverCommands, (commands) => {
+          const run = newRun(rules, RECOVERING_CONFIGS);
+          fc.modelRun(() => run, commands);
+          run.real.drain();
+        }),
+        { numRuns },
+      );
+    }
+  });
+
   it('an edit during a token request cancels it, and the next authorize requests a token with the new settings', () => {
     const real = new Harness(CURRENT_RULES);
     real.apply({ type: 'requestStarted', requestId: awaitingStart(real.state)!.id });
     const first = real.state.request!.id;
-    real.apply({ type: 'edit', config: CONFIGS[1]! });
+    real.apply({ type: 'edit', config: CONFIGS[1]!, at: 1 });
     assert.deepEqual([...real.running], []);
     assert.deepEqual(real.abandoned, [first]);
     real.apply({ type: 'authorize', at: 1, waiter: real.waiter() });
@@ -72,8 +89,111 @@ describe('the OAuth server state machine', () => {
     real.apply({ type: 'requestStarted', requestId: awaitingStart(real.state)!.id });
     real.apply({ type: 'tokenObtained', requestId: real.state.request!.id, token: { accessToken: 't', expiresInSeconds: 600 } });
     assert.equal(grantOf(real.state).status, 'OK');
-    real.apply({ type: 'delete' });
+    real.apply({ type: 'delete', at: 1 });
     assert.deepEqual(grantOf(real.state), { ...grantOf(real.state), status: 'Deleted', token: undefined, acquiring: false });
     assert.equal(grantOf(real.state).token, undefined);
+  });
+});
+
+describe('the audit trail of admin actions', () => {
+  it('keeps the latest 100 actions and counts them all, the create first', () => {
+    const real = new Harness(CURRENT_RULES);
+    real.apply({ type: 'authorize', at: 0, waiter: real.waiter(), actor: 'creator', create: true });
+    for (let i = 1; i <= 250; i += 1) real.apply({ type: 'authorize', at: i * 1_000, waiter: real.waiter(), actor: `admin-${i}` });
+    const history = historyOf(real.state);
+    assert.equal(history.total, 251);
+    assert.equal(history.entries.length, AUDIT_ENTRIES_KEPT);
+    assert.deepEqual(history.entries.at(-1), { action: 'authorize', at: new Date(250_000).toISOString(), actor: 'admin-250' });
+    assert.equal(history.entries[0]?.actor, 'admin-151');
+  });
+
+  it('a create is refused once the server has a history: only the start of a new server says create', () => {
+    const real = new Harness(CURRENT_RULES);
+    assert.equal(refusal(real.state, { type: 'create' }, CURRENT_RULES), undefined);
+    real.apply({ type: 'authorize', at: 0, waiter: real.waiter(), actor: 'creator', create: true });
+    assert.deepEqual(historyOf(real.state).entries, [{ action: 'create', at: new Date(0).toISOString(), actor: 'creator' }]);
+    assert.equal(refusal(real.state, { type: 'create' }, CURRENT_RULES)?.type, 'InvalidOAuthServerRequest');
+  });
+
+  it('an edit records the names of the settings it changed, never a value; a forced delete and Request Cancellation are told apart', () => {
+    const real = new Harness(CURRENT_RULES);
+    const rotated = { ...CONFIGS[0]!, clientSecret: { source: 'local' as const, value: 'rotated-secret-value' }, maxRetryAttempts: 5 };
+    real.apply({ type: 'edit', config: rotated, at: 5, actor: 'alice' });
+    assert.deepEqual(historyOf(real.state).entries, [{ action: 'edit', at: new Date(5).toISOString(), actor: 'alice', fields: ['clientSecret', 'maxRetryAttempts'] }]);
+    assert.ok(!JSON.stringify(historyOf(real.state)).includes('rotated-secret-value'));
+    const forced = step(real.state, { type: 'delete', at: 6, actor: 'bob', force: true }, CURRENT_RULES).state;
+    assert.deepEqual(historyOf(forced).entries.at(-1), { action: 'forceDelete', at: new Date(6).toISOString(), actor: 'bob' });
+    const cancelled = step(real.state, { type: 'delete', at: 7, cancelled: true }, CURRENT_RULES).state;
+    assert.deepEqual(historyOf(cancelled).entries.at(-1), { action: 'requestCancellation', at: new Date(7).toISOString() });
+    // A delete that finds the server deleted already changes nothing, the history included.
+    assert.equal(step(cancelled, { type: 'delete', at: 8, actor: 'carol' }, CURRENT_RULES).state, cancelled);
+  });
+});
+
+describe('the recovery probe', () => {
+  const recovering = RECOVERING_CONFIGS[0]!;
+  /** Starts the queued request and answers it. */
+  const answer = (real: Harness, at: number, ok: boolean) => {
+    real.apply({ type: 'requestStarted', requestId: awaitingStart(real.state)!.id });
+    const requestId = real.state.request!.id;
+    real.apply(
+      ok
+        ? { type: 'tokenObtained', requestId, token: { accessToken: 't', expiresInSeconds: 600 } }
+        : { type: 'tokenFailed', requestId, reason: { code: 'temporarily_unavailable', elapsedMs: 1, at: new Date(at).toISOString(), message: 'down' } },
+    );
+  };
+  const disabledRecovering = () => {
+    const real = new Harness(CURRENT_RULES, RECOVERING_CONFIGS);
+    answer(real, 0, false);
+    return real;
+  };
+
+  it('a disabled server with autoRecover tries again after 1, 2, 4, 8, 8 s (the delay doubling up to its cap); a success makes it OK and tells its dependents', () => {
+    const real = disabledRecovering();
+    real.apply({ type: 'dependentsRegistered', workflowIds: ['import'] });
+    let now = 0;
+    const delays: number[] = [];
+    for (let probe = 0; probe < 5; probe += 1) {
+      const { dueAt, delayMs } = real.state.probe!;
+      assert.equal(dueAt, now + delayMs);
+      delays.push(delayMs);
+      // A timer that fires early changes nothing.
+      assert.equal(step(real.state, { type: 'probeDue', at: dueAt - 1 }, CURRENT_RULES).state, real.state);
+      now = dueAt;
+      real.apply({ type: 'probeDue', at: now });
+      assert.equal(real.state.probe, undefined);
+      answer(real, now, false);
+    }
+    assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000, 8_000]);
+    assert.equal(viewOf(real.state).nextProbeAt, new Date(now + 8_000).toISOString());
+    real.apply({ type: 'probeDue', at: now + 8_000 });
+    const { commands } = step(real.state, { type: 'requestStarted', requestId: real.state.request!.id }, CURRENT_RULES);
+    assert.deepEqual(commands, [{ type: 'startTokenRequest', requestId: real.state.request!.id, config: recovering }]);
+    answer(real, now + 8_000, true);
+    assert.equal(real.state.status, 'OK');
+    assert.equal(real.state.probe, undefined);
+    assert.equal(real.heard.get('import'), 'OK');
+  });
+
+  it('an admin may authorize at once (a failure then starts again from the first delay); an edit or a delete stops the probing; without autoRecover nothing is scheduled', () => {
+    const real = disabledRecovering();
+    real.apply({ type: 'probeDue', at: 1_000 });
+    answer(real, 1_000, false);
+    assert.equal(real.state.probe?.delayMs, 2_000);
+    real.apply({ type: 'authorize', at: 1_500, waiter: real.waiter() });
+    assert.equal(real.state.probe, undefined);
+    answer(real, 1_500, false);
+    assert.deepEqual(real.state.probe, { dueAt: 2_500, delayMs: 1_000 });
+
+    const edited = step(real.state, { type: 'edit', config: recovering, at: 2_000 }, CURRENT_RULES).state;
+    assert.equal(edited.probe, undefined);
+    assert.equal(step(edited, { type: 'probeDue', at: 2_500 }, CURRENT_RULES).state, edited);
+    assert.equal(step(real.state, { type: 'delete', at: 2_000 }, CURRENT_RULES).state.probe, undefined);
+
+    const plain = new Harness(CURRENT_RULES);
+    answer(plain, 0, false);
+    assert.equal(plain.state.status, 'Error');
+    assert.equal(plain.state.probe, undefined);
+    assert.equal(step(plain.state, { type: 'probeDue', at: 10_000_000 }, CURRENT_RULES).state, plain.state);
   });
 });

@@ -14,6 +14,20 @@ export function expiryText(iso) {
 
 export const localTime = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 
+const ACTION_LABELS = {
+  create: 'Created',
+  edit: 'Edited',
+  authorize: 'Authorized',
+  delete: 'Deleted',
+  forceDelete: 'Force deleted',
+  requestCancellation: 'Request Cancellation',
+};
+
+export const actionLabel = (action) => ACTION_LABELS[action] ?? action;
+
+/** After a disabled reason: when a server with autoRecover tries again on its own. */
+export const nextProbeText = (iso) => (iso ? `Tries again on its own at ${localTime(iso)}.` : '');
+
 /** For one dependent: what it is, and for an import source whether it is paused and on what. */
 export function dependentText(dependent) {
   if (!dependent.executionStatus) return 'no longer exists';

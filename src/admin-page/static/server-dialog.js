@@ -1,5 +1,6 @@
 import { api, ApiError, serverPath } from './api.js';
 import { $, el, say, wireCloseButtons } from './dom.js';
+import { actionLabel, localTime, nextProbeText } from './format.js';
 import { ParamRows } from './param-rows.js';
 
 const NEW_SERVER_DEFAULTS = {
@@ -17,9 +18,18 @@ const NEW_SERVER_DEFAULTS = {
   maxWait: 60_000,
   queryParams: [],
   postParams: [],
+  autoRecover: false,
 };
 
+/** What the delay fields show when probing is off. */
+const DEFAULT_RECOVERY_SECONDS = { initialDelay: 60, maxDelay: 3600 };
+
 const optionalNumber = (text) => (text.trim() === '' ? undefined : Number(text));
+/** Seconds in a field as the milliseconds the configuration holds; a blank field takes the default. */
+const seconds = (text) => {
+  const value = optionalNumber(text);
+  return value === undefined ? undefined : value * 1000;
+};
 
 /** The New and Edit dialog: General and Additional properties, field errors beside their fields. */
 export class ServerDialog {
@@ -42,19 +52,40 @@ export class ServerDialog {
     this.editing = undefined;
     this.categories = categories;
     this.fill(NEW_SERVER_DEFAULTS);
+    $('#tab-history').hidden = true;
     $('#server-dialog-title').textContent = 'New OAuth server configuration';
     this.dialog.showModal();
     this.form.elements.name.focus();
   }
 
   async openEdit(name, categories) {
-    const view = await api('GET', serverPath(name));
+    const [view, history] = await Promise.all([api('GET', serverPath(name)), api('GET', `${serverPath(name)}/history`)]);
     this.editing = view;
     this.categories = categories;
     this.fill(view.config);
+    this.showHistory(history);
     $('#server-dialog-title').textContent = `Edit OAuth server: ${view.config.name}`;
     this.showState(view);
     if (!this.dialog.open) this.dialog.showModal();
+  }
+
+  /** The admin actions on the server, latest first. */
+  showHistory({ entries, total }) {
+    $('#tab-history').hidden = false;
+    const older = total - entries.length;
+    $('#history-summary').textContent = `${total} change${total === 1 ? '' : 's'} in all${older > 0 ? `; the latest ${entries.length} are shown` : ''}.`;
+    $('#history tbody').replaceChildren(
+      ...[...entries].reverse().map((entry) =>
+        el(
+          'tr',
+          { dataset: { action: entry.action } },
+          el('td', { title: entry.at }, localTime(entry.at)),
+          el('td', {}, entry.actor ?? 'unknown'),
+          el('td', {}, actionLabel(entry.action)),
+          el('td', {}, entry.fields?.join(', ') ?? ''),
+        ),
+      ),
+    );
   }
 
   fill(config) {
@@ -79,6 +110,10 @@ export class ServerDialog {
     f.maxWait.value = String(config.maxWait / 1000);
     this.queryParams.set(config.queryParams);
     this.postParams.set(config.postParams);
+    const recovery = config.autoRecover ? { initialDelay: config.autoRecover.initialDelay / 1000, maxDelay: config.autoRecover.maxDelay / 1000 } : DEFAULT_RECOVERY_SECONDS;
+    f.autoRecover.checked = Boolean(config.autoRecover);
+    f.recoverInitialDelay.value = String(recovery.initialDelay);
+    f.recoverMaxDelay.value = String(recovery.maxDelay);
     this.showSecretInput();
     this.showTab($('#tab-general'));
   }
@@ -101,12 +136,12 @@ export class ServerDialog {
     const box = $('#disabled-reason-box');
     box.hidden = view.status !== 'Error';
     $('#disabled-reason-text').textContent = view.disabledReason?.message ?? '';
+    say($('#next-probe-text'), nextProbeText(view.nextProbeAt));
     if (view.status === 'OK') say($('#form-message'), 'This server is authorized. Saving a change removes its token: authorize it again afterwards.');
   }
 
   readForm() {
     const f = this.form.elements;
-    const waitSeconds = optionalNumber(f.maxWait.value);
     const config = {
       grantType: f.grantType.value,
       authMethod: f.authMethod.value,
@@ -115,9 +150,10 @@ export class ServerDialog {
       allowedOrigins: f.allowedOrigins.value.split('\n').map((line) => line.trim()).filter(Boolean),
       includeScope: f.includeScope.checked,
       maxRetryAttempts: optionalNumber(f.maxRetryAttempts.value),
-      maxWait: waitSeconds === undefined ? undefined : waitSeconds * 1000,
+      maxWait: seconds(f.maxWait.value),
       queryParams: this.queryParams.get(),
       postParams: this.postParams.get(),
+      autoRecover: f.autoRecover.checked ? { initialDelay: seconds(f.recoverInitialDelay.value), maxDelay: seconds(f.recoverMaxDelay.value) } : false,
     };
     if (f.category.value.trim() !== '') config.category = f.category.value.trim();
     // Either may be left blank: with the issuer alone, the token endpoint comes from its metadata.

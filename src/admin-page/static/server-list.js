@@ -1,6 +1,6 @@
 import { api, serverPath } from './api.js';
 import { $, el, say } from './dom.js';
-import { expiryText, localTime, statusLabel } from './format.js';
+import { expiryText, localTime, nextProbeText, statusLabel } from './format.js';
 
 const REFRESH_MS = 15_000;
 
@@ -52,7 +52,7 @@ export class ServerList {
   }
 
   rowElement(row) {
-    const reason = row.disabledReason?.message ?? '';
+    const reason = row.disabledReason ? `${row.disabledReason.message} ${nextProbeText(row.nextProbeAt)}`.trim() : '';
     const status = row.acquiring ? `${statusLabel(row.status)} (requesting a token…)` : statusLabel(row.status);
     return el(
       'tr',
