@@ -11,7 +11,7 @@ export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
 export { SecretReferencesError, type SecretReferences } from './oauth/secret-references';
 export * from './admin/servers';
-export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './admin/errors';
+export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError, ServerUnreachableError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';
 export type { ServerView, ServerStatus, DisabledReason, ServerChanges, ServerAvailability, ServerHistory, AuditEntry, AdminAction } from './contract/definitions';
 export { parseCodecKeyRing, loadCodecKeyRing, generateCodecKey, CodecKeyError, type CodecKeyRing, type CodecKeyFileContents } from './codec/codec-keys';

@@ -33,3 +33,16 @@ export class ServerChangeRejectedError extends Error {
     super(`OAuth server ${serverName}: ${reason}`);
   }
 }
+
+/**
+ * The server's workflow did not answer in time: a query needs a worker of its task queue, and none
+ * answered (all stopped, or too busy). The server's listing from visibility still holds.
+ */
+export class ServerUnreachableError extends Error {
+  readonly code = 'OAUTH_SERVER_UNREACHABLE';
+  override readonly name = 'ServerUnreachableError';
+
+  constructor(readonly serverName: string) {
+    super(`OAuth server ${serverName} did not answer: is a worker with the plugin running on its task queue?`);
+  }
+}

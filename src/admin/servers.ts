@@ -23,7 +23,7 @@ import type { oauthServerWorkflow } from '../workflows/oauth-server';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
 import { actorProblem } from '../contract/actor';
 import { ServerFailure } from '../contract/failures';
-import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError } from './errors';
+import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError, ServerUnreachableError } from './errors';
 
 /** Every change is kept in the server's history with who made it (see serverHistory). */
 export interface ActorOption {
@@ -97,8 +97,23 @@ async function runningServer(client: Client, name: string): Promise<ReturnType<t
   return server;
 }
 
-export function showServer(client: Client, name: string): Promise<ServerView> {
-  return onServer(name, async () => (await runningServer(client, name)).query(serverViewQuery));
+export interface ShowServerOptions {
+  /** Fails with ServerUnreachableError when no worker answers within this long (a query needs one). */
+  timeoutMs?: number;
+}
+
+/** Fails with ServerUnreachableError when no worker of the server's task queue answers. */
+export function showServer(client: Client, name: string, { timeoutMs }: ShowServerOptions = {}): Promise<ServerView> {
+  const show = () => onServer(name, async () => (await runningServer(client, name)).query(serverViewQuery));
+  return (timeoutMs === undefined ? show() : client.withDeadline(Date.now() + timeoutMs, show)).catch((error: unknown) => {
+    throw noWorkerAnswered(error) ? new ServerUnreachableError(name) : error;
+  });
+}
+
+/** A query times out, or the server answers at once that no worker has polled the task queue lately. */
+function noWorkerAnswered(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(cause) && (cause.code === status.DEADLINE_EXCEEDED || cause.code === status.FAILED_PRECONDITION);
 }
 
 /** Asks the server for a token now; after a disable this is the admin's re-authorization. */

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import { authorizeServer, createServer, deleteServer, editServer, listDependents, listServers, serverHistory, showServer, type ServerListEntry } from '../admin/servers';
-import { ServerNotFoundError } from '../admin/errors';
+import { ServerNotFoundError, ServerUnreachableError } from '../admin/errors';
 import { actorProblem } from '../contract/actor';
 import type { ServerStatus, ServerView } from '../contract/definitions';
 import { AUTH_METHODS } from '../oauth/config';
@@ -93,12 +93,22 @@ function actorOf(flags: { actor?: string }): string | undefined {
   }
 }
 
-/** Visibility lags a little behind a delete: a server listed but gone by the time it is read is left out. */
-async function viewsOf(client: Client, servers: ServerListEntry[]): Promise<ServerView[]> {
+/** One server whose workers are all down must not hold up the whole list. */
+const VIEW_TIMEOUT_MS = 3_000;
+
+/**
+ * Visibility lags a little behind a delete: a server listed but gone by the time it is read is left
+ * out. One whose workflow no worker answers for is reported on stderr and left out.
+ */
+async function viewsOf(client: Client, servers: ServerListEntry[], io: Io): Promise<ServerView[]> {
   const views = await Promise.all(
     servers.map((server) =>
-      showServer(client, server.name).catch((error: unknown) => {
+      showServer(client, server.name, { timeoutMs: VIEW_TIMEOUT_MS }).catch((error: unknown) => {
         if (error instanceof ServerNotFoundError) return undefined;
+        if (error instanceof ServerUnreachableError) {
+          io.stderr(error.message);
+          return undefined;
+        }
         throw error;
       }),
     ),
@@ -143,7 +153,7 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
     .action(async (options: { category?: string; status?: ServerStatus; json?: boolean }) => {
       const connected = await client();
       const entries = await allServers(connected, { category: options.category, status: options.status });
-      const rows: ServerRow[] = (await viewsOf(connected, entries)).map(rowOf).sort((a, b) => a.name.localeCompare(b.name));
+      const rows: ServerRow[] = (await viewsOf(connected, entries, io)).map(rowOf).sort((a, b) => a.name.localeCompare(b.name));
       print(options.json, rows, () => (rows.length === 0 ? 'No OAuth servers match.' : serverTable(rows)));
     });
 

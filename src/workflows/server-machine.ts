@@ -81,6 +81,8 @@ export interface MachineRules {
   cancelsSupersededRequests: boolean;
   /** At most one replacement of a rejected token per this interval; 0 for none. */
   rejectionRefreshIntervalMs: number;
+  /** Older runs wrote the status search attribute after every token request, even when it had not changed. */
+  republishesUnchangedStatus: boolean;
 }
 
 /**
@@ -90,9 +92,13 @@ export interface MachineRules {
  */
 export const REJECTION_REFRESH_INTERVAL_MS = 30_000;
 
-export const CURRENT_RULES: MachineRules = { cancelsSupersededRequests: true, rejectionRefreshIntervalMs: REJECTION_REFRESH_INTERVAL_MS };
+export const CURRENT_RULES: MachineRules = {
+  cancelsSupersededRequests: true,
+  rejectionRefreshIntervalMs: REJECTION_REFRESH_INTERVAL_MS,
+  republishesUnchangedStatus: false,
+};
 /** The rules of the runs recorded before this machine existed: their histories replay only on these. */
-export const LEGACY_RULES: MachineRules = { cancelsSupersededRequests: false, rejectionRefreshIntervalMs: 0 };
+export const LEGACY_RULES: MachineRules = { cancelsSupersededRequests: false, rejectionRefreshIntervalMs: 0, republishesUnchangedStatus: true };
 
 export interface ObtainedToken {
   accessToken: string;
@@ -294,7 +300,7 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
       };
     case 'tokenObtained':
     case 'tokenFailed':
-      return settle(state, event);
+      return settle(state, event, rules);
     case 'edit':
       return edit(audited(state, 'edit', event.at, event.actor, changedFields(state.config, event.config)), event.config, rules);
     case 'delete': {
@@ -362,7 +368,7 @@ function answered(state: ServerMachineState, waiters: readonly number[], outcome
   return { state, commands: waiters.length ? [{ type: 'answer', waiters, outcome }] : [] };
 }
 
-function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: 'tokenObtained' | 'tokenFailed' }>): Transition {
+function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: 'tokenObtained' | 'tokenFailed' }>, rules: MachineRules): Transition {
   const request = state.request;
   if (!request?.started || request.id !== event.requestId) return unchanged(state);
   const waiting = state.waiting;
@@ -391,12 +397,10 @@ function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: '
     const probe = state.deleted ? undefined : nextProbe(state.config, request, Number.isNaN(failedAt) ? request.scheduledAt : failedAt);
     next = { ...base, status: 'Error', token: undefined, disabledReason: event.reason, probe };
   }
-  // A refreshed token is not news to dependents, but the status is published after every outcome.
+  // A refreshed token is news neither to dependents nor to visibility: each upsert is an event in history.
   const told = tell(next);
-  return {
-    state: told.state,
-    commands: [{ type: 'publishStatus', status: next.status }, ...told.commands, ...answered(next, waiting, 'settled').commands],
-  };
+  const publish: ServerCommand[] = rules.republishesUnchangedStatus || next.status !== state.status ? [{ type: 'publishStatus', status: next.status }] : [];
+  return { state: told.state, commands: [...publish, ...told.commands, ...answered(next, waiting, 'settled').commands] };
 }
 
 function edit(state: ServerMachineState, config: OAuthServerConfig, rules: MachineRules): Transition {

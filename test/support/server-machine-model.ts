@@ -93,6 +93,8 @@ export class Harness {
   private readonly requestEpoch = new Map<number, number>();
   private readonly tokenEpoch = new Map<number, number>();
   readonly heard = new Map<string, Availability>();
+  /** The status search attribute: createServer sets it, publishStatus commands change it. */
+  published: ServerStatus = 'NotAuthorized';
   readonly waiting = new Set<number>();
   private lastWaiter = 0;
   /** Requests that reached the token endpoint in this run, for the replay on a real workflow. */
@@ -136,6 +138,7 @@ export class Harness {
           break;
         case 'publishStatus':
           assert.equal(command.status, state.status);
+          this.published = command.status;
           break;
         case 'publishCategory':
           assert.equal(command.category, state.config.category);
@@ -164,6 +167,7 @@ export class Harness {
     if (this.running.size === 1) assert.ok(state.request?.started && this.running.has(state.request.id), 'the request in flight is the one the state knows');
     assert.equal(state.deleted, model.deleted);
     assert.equal(state.status, model.status);
+    assert.equal(this.published, state.status, 'the status search attribute says what the server is');
     assert.equal(state.tokenSerial, model.serial);
     assert.equal(state.config, model.config);
     assert.equal(state.waiting.length, model.waiters);

@@ -52,7 +52,11 @@ export class ServerList {
   }
 
   rowElement(row) {
-    const reason = row.disabledReason ? `${row.disabledReason.message} ${nextProbeText(row.nextProbeAt)}`.trim() : '';
+    const reason = row.unreachable
+      ? 'No worker answered for this server: is a worker with the plugin running on its task queue?'
+      : row.disabledReason
+        ? `${row.disabledReason.message} ${nextProbeText(row.nextProbeAt)}`.trim()
+        : '';
     const status = row.acquiring ? `${statusLabel(row.status)} (requesting a token…)` : statusLabel(row.status);
     return el(
       'tr',
