@@ -9,7 +9,9 @@ import { OAUTH_SEARCH_ATTRIBUTES } from '../src';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { testLogger } from './support/captured-logs';
 import { serverLogFile } from './support/leak-scan';
-import { codecKeys } from './support/test-bed';
+import { locateTemporalCli } from '../src/temporal-cli/binary';
+import { runProcess } from './support/run-process';
+import { codecKeys, testBed } from './support/test-bed';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -86,7 +88,13 @@ describe('the dev server’s Web UI decodes through the codec endpoint without a
     assert.equal(asTheUi.headers.get('access-control-allow-origin'), uiOrigin);
     const [decoded] = ((await asTheUi.json()) as { payloads: { data: string }[] }).payloads;
     assert.deepEqual(JSON.parse(Buffer.from(decoded?.data ?? '', 'base64').toString()), { clientSecret: '[REDACTED]' });
+    // The dev server's banner says localhost: the UI opened there decodes too, and only on its own port.
+    const uiOnLocalhost = uiOrigin.replace('127.0.0.1', 'localhost');
+    const asTheUiOnLocalhost = await post('decode', { origin: uiOnLocalhost });
+    assert.equal(asTheUiOnLocalhost.status, 200);
+    assert.equal(asTheUiOnLocalhost.headers.get('access-control-allow-origin'), uiOnLocalhost);
     assert.equal((await post('decode', { origin: 'http://localhost:1' })).status, 403);
+    assert.equal((await post('decode', { origin: uiOrigin.replace('http://127.0.0.1', 'http://127.0.0.1.example.com') })).status, 403);
     assert.equal((await post('decode', {})).status, 401);
     assert.equal((await post('decode', { authorization: `Bearer ${credential}` })).status, 200);
     assert.equal((await post('encode', { origin: uiOrigin })).status, 403);
@@ -100,6 +108,46 @@ describe('the dev server’s Web UI decodes through the codec endpoint without a
         assert.ok(!error.message.includes('secret'));
         return true;
       });
+    }
+  });
+});
+
+describe('the codec endpoint serves the Temporal CLI', () => {
+  it('temporal workflow show --codec-endpoint --codec-auth prints the decoded (redacted) input; without the credential it is refused', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const credential = randomBytes(24).toString('base64url');
+    const server = await startCodecServer({ codec: new EncryptionCodec(codecKeys), credential, allowedOrigin: 'http://127.0.0.1:1' });
+    const secretHeader = `Bearer ${randomBytes(16).toString('hex')}`;
+    // Nobody polls this queue: the started event's input is all the CLI has to decode.
+    const handle = await bed.client.workflow.start('callOnce', {
+      taskQueue: `codec-cli-${randomBytes(4).toString('hex')}`,
+      workflowId: `codec-cli-${randomBytes(8).toString('hex')}`,
+      args: [{ server: 'nobody', url: 'http://127.0.0.1:1/decoded-by-the-cli', headers: { authorization: secretHeader } }],
+    });
+    try {
+      const cli = await locateTemporalCli({ log: (line) => testLogger.info(line) });
+      const show = (extra: string[]) =>
+        runProcess(cli, ['workflow', 'show', '--address', bed.temporal.address, '--namespace', bed.temporal.namespace, '-w', handle.workflowId, '--output', 'json', '--codec-endpoint', server.url, ...extra], {
+          env: { ...process.env, TEMPORAL_ADDRESS: undefined },
+        });
+      /** The started event's input as the CLI printed it: JSON text once decoded, ciphertext otherwise. */
+      const printedInput = (stdout: string): string => {
+        const { events } = JSON.parse(stdout) as { events: { workflowExecutionStartedEventAttributes?: { input?: { payloads?: { data?: string }[] } } }[] };
+        return Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? '', 'base64').toString('utf8');
+      };
+      const decoded = await show(['--codec-auth', `Bearer ${credential}`]);
+      assert.equal(decoded.code, 0, decoded.stderr);
+      assert.deepEqual(JSON.parse(printedInput(decoded.stdout)), {
+        server: 'nobody',
+        url: 'http://127.0.0.1:1/decoded-by-the-cli',
+        headers: { authorization: '[REDACTED]' },
+      });
+      const refused = await show([]);
+      assert.ok(refused.code !== 0 || !printedInput(refused.stdout).includes('decoded-by-the-cli'), 'the codec endpoint decoded for a caller without its credential');
+    } finally {
+      await handle.terminate().catch(() => undefined);
+      await server.close();
     }
   });
 });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { eventually, within } from './support/eventually';
+import { runProcess } from './support/run-process';
+
+const REPOSITORY = resolve(__dirname, '../..');
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -26,59 +29,135 @@ function refuses(port: number): Promise<boolean> {
   });
 }
 
+/** The main job as a terminal runs it: a process group of its own, so that Ctrl-C reaches every process in it. */
+class Job {
+  output = '';
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { cwd: REPOSITORY, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    this.exited = new Promise((done) => this.child.once('exit', (code) => done(code)));
+  }
+
+  printed(pattern: RegExp, what: string): Promise<RegExpExecArray> {
+    return eventually(() => pattern.exec(this.output) ?? undefined, { timeoutMs: 150_000, intervalMs: 100, what: `${what}; output so far:\n${this.output}` });
+  }
+
+  /** Ctrl-C, and what the job printed from then on. */
+  async interrupt(): Promise<{ code: number | null; after: string }> {
+    const before = this.output.length;
+    process.kill(-this.child.pid!, 'SIGINT');
+    const code = await within(this.exited, 30_000, 'the job stopping on Ctrl-C');
+    return { code, after: this.output.slice(before) };
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) process.kill(-this.child.pid!, 'SIGKILL');
+    await this.exited;
+  }
+}
+
+/** The records the job's import reports so far, from its newest progress line. */
+function importedSoFar(output: string): number {
+  const counts = [...output.matchAll(/Import source demo-import[^:]*: running, (\d+) records so far/g)].map((match) => Number(match[1]));
+  return counts.at(-1) ?? 0;
+}
+
 describe('the main job (npm start)', () => {
-  it('starts everything, reaches OK, calls the API, imports the demo records, prints every URL, keeps its secrets to itself, and stops on Ctrl-C leaving nothing running', async function () {
-    this.timeout(180_000);
+  it('starts everything, calls the API, prints every URL and a CLI line that works, shows the import as it goes, stops quietly on Ctrl-C, and a second start continues the same server and import', async function () {
+    this.timeout(420_000);
     const stateDir = mkdtempSync(join(tmpdir(), 'temporal-oauth-demo-'));
     const ports = { TEMPORAL_PORT: 0, TEMPORAL_UI_PORT: 0, DEMO_AUTH_PORT: 0, DEMO_API_PORT: 0, DEMO_CODEC_PORT: 0, DEMO_ADMIN_PORT: 0 };
     for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_OAUTH_DEMO_STATE_DIR: stateDir };
+    const records = 3000;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // npm and the job's `node` must be the suite's Node, as `npm start` from a shell with node_modules/.bin first.
+      PATH: `${dirname(process.execPath)}:${resolve(REPOSITORY, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+      TEMPORAL_OAUTH_DEMO_STATE_DIR: stateDir,
+      DEMO_IMPORT_RECORDS: String(records),
+      DEMO_PROGRESS_INTERVAL_MS: '250',
+    };
     for (const [name, port] of Object.entries(ports)) env[name] = String(port);
-    // Its own process group, as in a terminal, so that Ctrl-C reaches the dev server too.
-    const demo = spawn(process.execPath, [resolve(__dirname, '../src/demo/main.js')], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((done) => demo.once('exit', (code) => done(code)));
-    const printed = (pattern: RegExp, what: string) =>
-      eventually(() => pattern.exec(output) ?? undefined, { timeoutMs: 120_000, intervalMs: 200, what: `${what}; output so far:\n${output}` });
+    const external = Boolean(process.env.TEMPORAL_ADDRESS);
+    const first = new Job(process.execPath, [resolve(__dirname, '../src/demo/main.js')], env);
+    let second: Job | undefined;
     try {
-      await printed(/Running\. Press Ctrl-C to stop\./, 'the demo running');
-      assert.match(output, /OAuth server "Demo API": OK/);
-      assert.match(output, /webServiceCall GET \S+\/whoami → \{"client_id":"demo-client"/);
-      await printed(/Import source demo-import: completed, 1000 records imported/, 'the demo import completed');
-
-      const external = Boolean(process.env.TEMPORAL_ADDRESS);
+      await first.printed(/Running\. Press Ctrl-C to stop\./, 'the demo running');
+      assert.match(first.output, /OAuth server "Demo API": OK/);
+      assert.match(first.output, /webServiceCall GET \S+\/whoami → \{"client_id":"demo-client"/);
+      // The suite's Temporal CLI is cached: nothing is built, so nothing may say so.
+      assert.doesNotMatch(first.output, /build/i);
       if (!external) {
-        assert.match(output, new RegExp(`Temporal Web UI +http://127\\.0\\.0\\.1:${ports.TEMPORAL_UI_PORT}`));
+        assert.match(first.output, new RegExp(`Temporal Web UI +http://127\\.0\\.0\\.1:${ports.TEMPORAL_UI_PORT}`));
         assert.equal((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status, 200);
+        // The dev server's own banner names localhost URLs and its shutdown is chatty: its log is a file of the state folder.
+        assert.doesNotMatch(first.output, /localhost/);
       }
       const issuer = `http://127.0.0.1:${ports.DEMO_AUTH_PORT}`;
-      assert.match(output, new RegExp(`Authorization server +${issuer.replace(/\./g, '\\.')}`));
+      assert.match(first.output, new RegExp(`Authorization server +${issuer.replace(/\./g, '\\.')}`));
       assert.equal((await fetch(`${issuer}/.well-known/openid-configuration`)).status, 200);
-      assert.match(output, new RegExp(`Resource API +http://127\\.0\\.0\\.1:${ports.DEMO_API_PORT}`));
+      assert.match(first.output, new RegExp(`Resource API +http://127\\.0\\.0\\.1:${ports.DEMO_API_PORT}`));
       assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_API_PORT}/whoami`)).status, 401, 'the API answered without a token');
-      assert.match(output, new RegExp(`decoded by http://127\\.0\\.0\\.1:${ports.DEMO_CODEC_PORT}`));
-      assert.match(output, new RegExp(`OAuth servers page +http://127\\.0\\.0\\.1:${ports.DEMO_ADMIN_PORT} \\(log in with the password in ${join(stateDir, 'admin-password')}\\)`));
+      assert.match(first.output, new RegExp(`decoded by http://127\\.0\\.0\\.1:${ports.DEMO_CODEC_PORT}`));
+      assert.match(first.output, new RegExp(`OAuth servers page +http://127\\.0\\.0\\.1:${ports.DEMO_ADMIN_PORT} \\(log in with the password in ${join(stateDir, 'admin-password')}\\)`));
       assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_ADMIN_PORT}/`, { redirect: 'manual' })).headers.get('location'), '/login');
 
-      // The demo's secret, codec key and codec credential are files of its state folder, never lines of its output.
-      const kept = readdirSync(stateDir)
-        .filter((file) => !file.startsWith('dev-server.db'))
-        .map((file) => readFileSync(join(stateDir, file), 'utf8').trim());
-      assert.ok(kept.length >= 3, `the state folder holds ${kept.length} secrets`);
-      for (const secret of kept) assert.ok(!output.includes(secret), 'the demo printed one of its secrets');
+      // The CLI line works as printed, pasted into a shell in the repository.
+      const [, cliLine] = await first.printed(/Admin CLI +(.+)\n/, 'the CLI example');
+      assert.match(cliLine ?? '', /^TEMPORAL_ADDRESS=\S+ TEMPORAL_NAMESPACE=\S+ TEMPORAL_OAUTH_CODEC_KEY_FILE=\S+ npx temporal-oauth servers list$/);
+      const cliEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TEMPORAL_') || name === 'TEMPORAL_OAUTH_DEMO_STATE_DIR'));
+      const listed = await runProcess('sh', ['-c', cliLine ?? ''], { cwd: REPOSITORY, env: cliEnv, timeoutMs: 60_000 });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /Demo API +Demo +OK/);
 
-      process.kill(-demo.pid!, 'SIGINT');
-      assert.equal(await within(exited, 30_000, 'the demo stopping on Ctrl-C'), 0, `the demo failed to stop cleanly:\n${output}`);
+      // Progress while the import runs, not only its start and end.
+      const midway = await eventually(
+        () => {
+          const imported = importedSoFar(first.output);
+          return imported > 0 && imported < records ? imported : undefined;
+        },
+        { timeoutMs: 60_000, what: `a progress line part-way through the import; output so far:\n${first.output}` },
+      );
+
+      const stopped = await first.interrupt();
+      assert.equal(stopped.code, 0, `the demo failed to stop cleanly:\n${first.output}`);
+      assert.equal(stopped.after.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
       for (const [name, port] of Object.entries(ports)) {
         // An external Temporal server is not the demo's to stop.
         if (external && name.startsWith('TEMPORAL_')) continue;
         assert.ok(await refuses(port), `${name} ${port} still answers after the demo stopped`);
       }
+
+      // The second start goes through npm, as the README says to run it (its prestart, which may install, is left out here).
+      second = new Job('npm', ['start', '--ignore-scripts', '--silent'], env);
+      await second.printed(/Running\. Press Ctrl-C to stop\./, 'the second start running');
+      assert.match(second.output, /OAuth server "Demo API" \(already there, authorized again\): OK/);
+      const [, resumedAt] = await second.printed(/Import source demo-import \(from an earlier start\): \w+, (\d+) records/, 'the earlier import taken up');
+      assert.ok(Number(resumedAt) >= midway, `the import started again from ${resumedAt} records, below the ${midway} it had reached`);
+      await second.printed(new RegExp(`Import source demo-import \\(from an earlier start\\): completed, ${records} records imported`), 'the import completed');
+      assert.doesNotMatch(second.output, /Import source demo-import: /, 'a second import was started');
+
+      // The demo's secret, codec keys, codec credential and admin password are files of its state folder, never lines of its output.
+      const kept = readdirSync(stateDir)
+        .filter((file) => !file.startsWith('dev-server.'))
+        .map((file) => readFileSync(join(stateDir, file), 'utf8').trim());
+      assert.ok(kept.length >= 4, `the state folder holds ${kept.length} secrets`);
+      for (const secret of kept) assert.ok(!first.output.includes(secret) && !second.output.includes(secret), 'the demo printed one of its secrets');
+
+      const stoppedAgain = await second.interrupt();
+      assert.equal(stoppedAgain.code, 0, `npm start failed to stop cleanly:\n${second.output}`);
+      assert.equal(stoppedAgain.after.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
+      for (const [name, port] of Object.entries(ports)) {
+        if (external && name.startsWith('TEMPORAL_')) continue;
+        assert.ok(await refuses(port), `${name} ${port} still answers after the second start stopped`);
+      }
     } finally {
-      if (demo.exitCode === null && demo.signalCode === null) process.kill(-demo.pid!, 'SIGKILL');
-      await exited;
+      await first.kill();
+      await second?.kill();
       rmSync(stateDir, { recursive: true, force: true });
     }
   });

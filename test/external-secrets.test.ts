@@ -153,11 +153,11 @@ describe('external client secrets', () => {
       }));
       const { current, keys } = codecKeyFixture();
       const refused: Array<[string, RegExp]> = [
-        ['env:TEMPORAL_OAUTH_CODEC_KEYS', /^secret_reference_refused: secret reference refused: env: the codec key variables .* are never readable/],
-        ['env:HOME', /^secret_reference_refused: .*env: the name must start with one of secretReferences\.envPrefixes \(TEMPORAL_OAUTH_TEST_SECRET_\)/],
-        ['file:/etc/hostname', /^secret_reference_refused: .*file: the file, links resolved, must be or lie inside one of secretReferences\.fileRoots/],
-        [`file:${folder}/../${outside.split('/').pop()}/secret`, /^secret_reference_refused: .*file: the path must be absolute and must not contain "\.\." segments/],
-        [`file:${join(folder, 'nested', 'link-out')}`, /^secret_reference_refused: .*file: the file, links resolved, must be or lie inside/],
+        ['env:TEMPORAL_OAUTH_CODEC_KEYS', /Details: secret_reference_refused: secret reference refused: env: the codec key variables .* are never readable/],
+        ['env:HOME', /Details: secret_reference_refused: .*env: the name must start with one of secretReferences\.envPrefixes \(TEMPORAL_OAUTH_TEST_SECRET_\)/],
+        ['file:/etc/hostname', /Details: secret_reference_refused: .*file: the file, links resolved, must be or lie inside one of secretReferences\.fileRoots/],
+        [`file:${folder}/../${outside.split('/').pop()}/secret`, /Details: secret_reference_refused: .*file: the path must be absolute and must not contain "\.\." segments/],
+        [`file:${join(folder, 'nested', 'link-out')}`, /Details: secret_reference_refused: .*file: the file, links resolved, must be or lie inside/],
       ];
       try {
         await withEnvironment({ TEMPORAL_OAUTH_CODEC_KEYS: `${current}:${keys[current]}` }, () =>

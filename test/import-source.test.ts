@@ -4,11 +4,12 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { authorizeServer, createServer, editServer, listDependents } from '../src';
 import { ImportFailure } from '../src/contract/failures';
-import { importProgressQuery, type ImportProgress, type importSourceWorkflow } from '../src/workflow';
+import { importProgressQuery, type ImportProgress, type ImportSourceInput, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
 import { importSink } from './support/import-sink';
+import { startPagedApi } from './support/paged-api';
 import { testBed } from './support/test-bed';
 
 /** The import's progress once it reports itself paused. */
@@ -210,6 +211,100 @@ describe('import sources pause while their server is disabled and resume when it
       });
     } finally {
       await source.close();
+    }
+  });
+});
+
+describe('import sources read other page shapes', () => {
+  const TOTAL = 47;
+  const shapes: { route: string; pageSize: number; pageShape: ImportSourceInput['pageShape']; firstCall: string; pages: number }[] = [
+    {
+      route: '/numbered',
+      pageSize: 7,
+      pageShape: { recordsPath: 'data.items', nextCursorPath: 'meta.next', cursorParam: 'page', pageSizeParam: 'per_page', firstCursor: 1 },
+      firstCall: '/numbered?page=1&per_page=7',
+      pages: 7,
+    },
+    { route: '/linked', pageSize: 10, pageShape: { recordsPath: '', nextLinkHeader: true, pageSizeParam: 'per_page' }, firstCall: '/linked?per_page=10', pages: 5 },
+    { route: '/next-url', pageSize: 5, pageShape: { recordsPath: 'results', nextUrlPath: 'links.next', pageSizeParam: 'size' }, firstCall: '/next-url?size=5', pages: 10 },
+  ];
+
+  it('pages numbered in the body, a Link header, and next URLs in the body: every record exactly once, in order', async function () {
+    this.timeout(120_000);
+    const bed = testBed();
+    const api = await startPagedApi(TOTAL);
+    const sink = importSink();
+    try {
+      await bed.withWorker(
+        async (taskQueue) => {
+          const config = bed.serverConfig('client_secret_basic', { allowedOrigins: [api.origin] });
+          assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+          await Promise.all(
+            shapes.map(async ({ route, pageSize, pageShape, firstCall, pages }) => {
+              const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+                taskQueue,
+                workflowId: `import-${route.slice(1)}-${randomUUID()}`,
+                args: [{ server: config.name, url: `${api.origin}${route}`, pageSize, pageShape }],
+              });
+              const done = await importer.result();
+              assert.equal(done.state, 'completed', route);
+              assert.equal(done.imported, TOTAL, route);
+              assert.equal(done.pages, pages, route);
+              const expected = Array.from({ length: TOTAL }, (_, index) => `item-${index + 1}`);
+              assert.deepEqual(sink.recordIds(importer.workflowId), expected, `${route}: a record was delivered twice, out of order or not at all`);
+              const calls = api.calls.filter((call) => call.pathAndQuery.startsWith(`${route}?`));
+              assert.equal(calls[0]?.pathAndQuery, firstCall, route);
+              assert.equal(calls.length, pages, `${route}: ${calls.map((call) => call.pathAndQuery).join(' ')}`);
+            }),
+          );
+          assert.ok(api.calls.every((call) => call.bearer));
+        },
+        { activities: sink.activities },
+      );
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a bad paging option fails the import at once as InvalidImportSource naming it, before any call or registration', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    const api = await startPagedApi(TOTAL);
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { allowedOrigins: [api.origin] });
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+        const url = `${api.origin}/numbered`;
+        const bad: [Partial<ImportSourceInput>, string][] = [
+          [{ pageShape: { recordsPath: 'data..items' } }, 'pageShape.recordsPath'],
+          [{ pageShape: { nextCursorPath: 'meta.next', nextLinkHeader: true } }, 'pageShape.nextCursorPath'],
+          [{ pageShape: { nextUrlPath: 'links.next', cursorParam: 'page' } }, 'pageShape.cursorParam'],
+          [{ pageShape: { cursorParam: 'page', pageSizeParam: 'page' } }, 'pageShape.pageSizeParam'],
+          [{ pageShape: { recrdsPath: 'items' } as ImportSourceInput['pageShape'] }, 'pageShape.recrdsPath'],
+          [{ pageShape: { firstCursor: { page: 1 } } as unknown as ImportSourceInput['pageShape'] }, 'pageShape.firstCursor'],
+          [{ pageSize: 0 }, 'pageSize'],
+          [{ url: 'ftp://127.0.0.1/records' }, 'url'],
+        ];
+        await Promise.all(
+          bad.map(async ([change, field]) => {
+            const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+              taskQueue,
+              workflowId: `import-invalid-${randomUUID()}`,
+              args: [{ server: config.name, url, ...change }],
+            });
+            await assert.rejects(importer.result(), (error: unknown) => {
+              assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+              assert.equal(error.cause.type, ImportFailure.InvalidSource, field);
+              assert.ok(error.cause.message.startsWith(`${field}: `), `${error.cause.message} does not name ${field}`);
+              return true;
+            });
+          }),
+        );
+        assert.equal(api.calls.length, 0);
+        assert.deepEqual(await listDependents(bed.client, config.name), []);
+      });
+    } finally {
+      await api.close();
     }
   });
 });

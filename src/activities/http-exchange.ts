@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { ApplicationFailure } from '@temporalio/common';
 import { WebServiceCallFailure, nonRetryable } from '../contract/failures';
+import { transportWords } from './call-failure-words';
 import type { Hop } from './redirect';
 import type { ApiResponse } from './response-outcome';
 
@@ -32,12 +33,12 @@ export async function exchange(call: HttpExchange): Promise<ApiResponse> {
       dispatcher: call.dispatcher,
     });
   } catch (error) {
-    throw transportFailure(call.url, error);
+    throw transportFailure(call.url, error, call.method);
   }
   // A HEAD response announces the size of a body it does not carry.
   const maxResponseBytes = call.method === 'HEAD' ? Infinity : call.maxResponseBytes;
   const bytes = await readBounded(response, maxResponseBytes, call.url).catch((error: unknown) => {
-    throw error instanceof ApplicationFailure ? error : transportFailure(call.url, error);
+    throw error instanceof ApplicationFailure ? error : transportFailure(call.url, error, call.method);
   });
   return { status: response.statusCode, headers: flattenHeaders(response.headers), body: bytes };
 }
@@ -80,11 +81,16 @@ function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<str
   return flat;
 }
 
-export function transportFailure(url: URL, error: unknown): ApplicationFailure {
+/** The call's method (when known) and path, never its query, which is where credentials and personal data hide. */
+export function callName(url: URL, method?: string): string {
+  return `${method === undefined ? '' : `${method} `}${url.pathname} on ${url.origin}`;
+}
+
+export function transportFailure(url: URL, error: unknown, method?: string): ApplicationFailure {
   const code = (error as { code?: unknown }).code;
   const name = error instanceof Error ? error.name : 'Error';
   // The deadline ends a call by whichever bound fires first: the signal's timer or undici's own wait for headers or body.
   const timedOut = name === 'TimeoutError' || name === 'AbortError' || (typeof code === 'string' && code.endsWith('_TIMEOUT'));
-  const reason = timedOut ? 'timed out' : typeof code === 'string' ? code : name;
-  return ApplicationFailure.create({ type: WebServiceCallFailure.HttpTransport, message: `could not complete the call to ${url.origin}: ${reason}` });
+  const { what, todo } = transportWords(timedOut ? { timedOut } : { code: typeof code === 'string' ? code : name });
+  return ApplicationFailure.create({ type: WebServiceCallFailure.HttpTransport, message: `${callName(url, method)} failed: ${what}. ${todo}.` });
 }

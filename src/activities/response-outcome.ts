@@ -3,6 +3,8 @@ import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import { MAX_RESULT_JSON_BYTES, MAX_RETRY_AFTER_MS } from '../contract/web-service-call-limits';
 import { redact } from '../oauth/redact';
 import { isTransientStatus, parseRetryAfter } from '../oauth/retry-after';
+import { statusWords } from './call-failure-words';
+import { callName } from './http-exchange';
 import type { WebServiceCallResult } from './web-service-call-types';
 
 /** An API's answer as it came off the wire, before anything reads meaning into its body. */
@@ -16,9 +18,12 @@ export interface ApiResponse {
 /** What a response is judged against: the call that got it, and the token that must not show in a failure. */
 export interface ResponseContext {
   method: string;
-  origin: string;
+  url: URL;
   accessToken: string;
 }
+
+/** How much of an error's body its failure message quotes; the failure's details keep a longer excerpt. */
+const MESSAGE_EXCERPT_CHARS = 200;
 
 /**
  * RFC 6750 §3.1: a 401 whose challenge says invalid_token (or says nothing) means "this token", not
@@ -43,7 +48,7 @@ export function resultOf(response: ApiResponse, context: ResponseContext): WebSe
   if (encodedBytes > MAX_RESULT_JSON_BYTES) {
     throw nonRetryable(
       WebServiceCallFailure.ResponseTooLarge,
-      `the response from ${context.origin} takes ${encodedBytes} bytes as a result, more than the ${MAX_RESULT_JSON_BYTES} that fit in a Temporal payload (2 MiB)`,
+      `the response from ${context.url.origin} takes ${encodedBytes} bytes as a result, more than the ${MAX_RESULT_JSON_BYTES} that fit in a Temporal payload (2 MiB)`,
       { status: response.status, encodedBytes },
     );
   }
@@ -55,19 +60,48 @@ function encodedSize(result: WebServiceCallResult, context: ResponseContext): nu
   try {
     return Buffer.byteLength(JSON.stringify(result));
   } catch {
-    throw nonRetryable(WebServiceCallFailure.InvalidResponseBody, `the JSON from ${context.origin} is nested too deeply to be passed on`, { status: result.status });
+    throw nonRetryable(WebServiceCallFailure.InvalidResponseBody, `the JSON from ${context.url.origin} is nested too deeply to be passed on`, { status: result.status });
   }
 }
 
+/** The `error` of a Bearer challenge (RFC 6750 §3): `Bearer error="insufficient_scope", scope="records:read"`. */
+export function challengeError(response: ApiResponse): string | undefined {
+  const match = /^\s*bearer\b.*?\berror\s*=\s*(?:"([^"]*)"|([^\s,]+))/i.exec(response.headers['www-authenticate'] ?? '');
+  const error = match?.[1] ?? match?.[2];
+  // The code goes into a message in clear words: only the characters RFC 6750 allows in it.
+  return error !== undefined && /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(error) ? error : undefined;
+}
+
+/** What a failure says of an error answer: the call, the status, the challenge's error, and the start of the body (redacted). */
+function describeAnswer(response: ApiResponse, context: ResponseContext) {
+  const challenge = challengeError(response);
+  const body = excerpt(response, context.accessToken);
+  return {
+    challenge,
+    details: { status: response.status, body, ...(challenge === undefined ? {} : { challengeError: challenge }) },
+    answered: `${callName(context.url, context.method)} answered HTTP ${response.status}`,
+    quoted: body === undefined ? '' : ` The API said: ${body.length > MESSAGE_EXCERPT_CHARS ? `${body.slice(0, MESSAGE_EXCERPT_CHARS)}…` : body}`,
+  };
+}
+
+/** A token rejection that a fresh token did not cure: this API does not take the server's tokens. */
+export function freshTokenRejected(response: ApiResponse, context: ResponseContext): ApplicationFailure {
+  const { details, answered, quoted } = describeAnswer(response, context);
+  const { what, todo } = statusWords(response.status, 'invalid_token');
+  return nonRetryable(WebServiceCallFailure.HttpClientError, `${answered}: ${what}. ${todo}.${quoted}`, details);
+}
+
+/** "GET /orders on https://api answered HTTP 403: the token lacks … [insufficient_scope]. Add … The API said: …" */
 function statusFailure(response: ApiResponse, context: ResponseContext): ApplicationFailure {
-  const details = { status: response.status, body: excerpt(response, context.accessToken) };
-  const message = `${context.method} ${context.origin} answered HTTP ${response.status}`;
+  const { challenge, details, answered, quoted } = describeAnswer(response, context);
+  const { what, todo } = statusWords(response.status, challenge);
+  const message = `${answered}: ${what}${challenge === undefined ? '' : ` [${challenge}]`}. ${todo}.${quoted}`;
   if (!isTransientStatus(response.status)) return nonRetryable(WebServiceCallFailure.HttpClientError, message, details);
   const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
   if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
     return nonRetryable(
       WebServiceCallFailure.RetryAfterTooLong,
-      `${message} and asks to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${MAX_RETRY_AFTER_MS / 1000} s webServiceCall waits`,
+      `${answered} and asks to retry after ${Math.ceil(retryAfterMs / 1000)} s, more than the ${MAX_RETRY_AFTER_MS / 1000} s webServiceCall waits: the workflow decides when to call again.${quoted}`,
       { ...details, retryAfterMs },
     );
   }

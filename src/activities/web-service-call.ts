@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import { exchange, transportFailure } from './http-exchange';
 import { redirectedHop, type Hop } from './redirect';
-import { isTokenRejection, resultOf, type ApiResponse } from './response-outcome';
+import { freshTokenRejected, isTokenRejection, resultOf, type ApiResponse, type ResponseContext } from './response-outcome';
 import type { WorkerTokenCache, UsableToken } from './token-cache';
 import { parseWebServiceCallInput, type ParsedWebServiceCallInput } from './web-service-call-input';
 import type { WebServiceCallInput, WebServiceCallResult } from './web-service-call-types';
@@ -37,13 +37,9 @@ export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) 
       if (isTokenRejection(response, grant.invalidTokenStatuses)) {
         grant = await unlessAborted(tokens.replaceRejected(input.server, grant.token.serial), deadline.signal, input.url);
         response = await callFollowingRedirects(input, grant, deadline);
-        if (isTokenRejection(response, grant.invalidTokenStatuses)) {
-          throw nonRetryable(WebServiceCallFailure.HttpClientError, `${input.method} ${input.url.origin} answered ${response.status} even with a fresh token`, {
-            status: response.status,
-          });
-        }
+        if (isTokenRejection(response, grant.invalidTokenStatuses)) throw freshTokenRejected(response, callContext(input, grant));
       }
-      return resultOf(response, { method: input.method, origin: input.url.origin, accessToken: grant.token.accessToken });
+      return resultOf(response, callContext(input, grant));
     });
   };
 }
@@ -76,6 +72,10 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal, url: URL): P
     signal.addEventListener('abort', abort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
+}
+
+function callContext(input: ParsedWebServiceCallInput, grant: UsableToken): ResponseContext {
+  return { method: input.method, url: input.url, accessToken: grant.token.accessToken };
 }
 
 function assertAllowed(url: URL, grant: UsableToken, server: string): void {

@@ -11,7 +11,11 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** The bearer credential /decode callers other than the Web UI (the CLI, scripts) send. */
   credential: string;
-  /** The Web UI's origin, e.g. http://127.0.0.1:8233; the only origin CORS is answered for. */
+  /**
+   * The Web UI's origin, e.g. http://127.0.0.1:8233; the only origin CORS is answered for, in each of
+   * its loopback spellings (127.0.0.1, localhost, [::1]) when it is a loopback one, since the dev
+   * server's own banner sends browsers to localhost.
+   */
   allowedOrigin: string;
   /**
    * Accepts /decode from `allowedOrigin` without a credential: for the dev server's Web UI, which has no
@@ -72,11 +76,12 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   if (trustAllowedOrigin && !isLoopbackHost(host)) {
     throw new TypeError(`trustAllowedOrigin needs a loopback host (127.0.0.1, ::1 or localhost), got "${host}": elsewhere anyone can send that Origin`);
   }
+  const allowedOrigins = loopbackSpellings(allowedOrigin);
   const decodeCredential = bearerMatcher(options.credential);
   const encodeCredentialMatches = encodeCredential === undefined ? undefined : bearerMatcher(encodeCredential);
   const isAuthorized = (req: IncomingMessage, operation: 'decode' | 'encode'): boolean => {
     if (operation === 'encode') return encodeCredentialMatches?.(req) === true;
-    return decodeCredential(req) || (trustAllowedOrigin && req.headers.origin === allowedOrigin);
+    return decodeCredential(req) || (trustAllowedOrigin && allowedOrigins.has(req.headers.origin ?? ''));
   };
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
@@ -92,8 +97,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     const origin = req.headers.origin;
     // Requests without Origin come from the CLI or scripts, which CORS does not concern.
     if (origin !== undefined) {
-      if (origin !== allowedOrigin) throw new HttpError(403, 'origin not allowed');
-      res.setHeader('Access-Control-Allow-Origin', allowedOrigin);
+      if (!allowedOrigins.has(origin)) throw new HttpError(403, 'origin not allowed');
+      res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace');
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -146,6 +151,13 @@ function bearerMatcher(credential: string): (req: IncomingMessage) => boolean {
     const presented = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     return presented !== undefined && timingSafeEqual(digest(presented), expected);
   };
+}
+
+/** The origin, and when its host is a loopback name, the same scheme and port under the other loopback names. */
+function loopbackSpellings(origin: string): Set<string> {
+  const url = new URL(origin);
+  if (!isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) return new Set([origin]);
+  return new Set(['127.0.0.1', 'localhost', '[::1]'].map((host) => new URL(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`).origin));
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -1,15 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Client, type WorkflowHandle } from '@temporalio/client';
-import { importProgressQuery, type ImportBatch, type ImportProgress, type importSourceWorkflow } from '../workflow';
+import { Client } from '@temporalio/client';
+import type { ImportBatch } from '../workflow';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { generateCodecKey, loadCodecKeyRing, parseCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
+import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, generateCodecKey, loadCodecKeyRing, parseCodecKeyRing, type CodecKeyRing } from '../codec/codec-keys';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { startCodecServer } from '../codec/codec-server';
 import { authorizeServer, createServer, OAUTH_SEARCH_ATTRIBUTES, ServerAlreadyExistsError, TemporalOAuthPlugin, type ServerView } from '..';
 import { startTemporalEnvironment } from '../dev-server/temporal-environment';
 import { generateClientSecret, startAuthorizationServer } from './authorization-server';
+import { cliExample, type CliCodecKeys } from './cli-example';
+import { startDemoImport } from './demo-import';
 import { readOrCreate } from './demo-files';
 import { startResourceApi } from './resource-api';
 import { startAdminServer } from '../admin-page/admin-server';
@@ -26,25 +28,19 @@ const DEMO_CLIENT_ID = 'demo-client';
 const DEMO_SCOPES = 'api:read records:read api:write';
 
 const DEMO_IMPORT_ID = 'demo-import';
+const DEMO_IMPORT_RECORDS = Number(process.env.DEMO_IMPORT_RECORDS ?? 1000);
+const IMPORT_PROGRESS_INTERVAL_MS = Number(process.env.DEMO_PROGRESS_INTERVAL_MS ?? 2_000);
+/**
+ * Ctrl-C under `npm start` arrives twice, from the terminal and passed on by npm: a signal this soon
+ * after the first is the same press. A later one is an impatient user's, and ends the job at once.
+ */
+const SAME_PRESS_MS = 1_000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The demo's import sink keeps nothing: the import's own progress is what the demo shows. */
 function storeImportBatch(_batch: ImportBatch): Promise<void> {
   return Promise.resolve();
-}
-
-/** The import's first query can arrive before its first workflow task: ask again for a few seconds. */
-async function eventuallyProgress(importer: WorkflowHandle): Promise<ImportProgress> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await importer.query(importProgressQuery);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 async function main(): Promise<void> {
@@ -55,12 +51,19 @@ async function main(): Promise<void> {
     for (const close of closers.reverse()) await close().catch((error: unknown) => log(`while stopping: ${String(error)}`));
   };
   const stop = new Promise<void>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop());
-    process.once('SIGTERM', () => resolveStop());
+    let firstSignalAt: number | undefined;
+    // Listening until the end also keeps a repeated signal from killing the job half-way through its shutdown.
+    const onSignal = (signal: NodeJS.Signals) => {
+      firstSignalAt ??= Date.now();
+      if (Date.now() - firstSignalAt > SAME_PRESS_MS) process.exit(signal === 'SIGINT' ? 130 : 143);
+      resolveStop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   try {
-    const codecKeys = demoCodecKeys();
+    const { codecKeys, cliCodecKeys } = demoCodecKeys();
     const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
     const uiOrigin = `http://127.0.0.1:${uiPort}`;
     // For the CLI (`--codec-auth "Bearer …"`); the Web UI is let in by its Origin, so the credential stays out of argv.
@@ -74,7 +77,9 @@ async function main(): Promise<void> {
     });
     closers.push(() => codecServer.close());
 
-    log('Starting Temporal (the first run builds the Temporal CLI, ~5-6 minutes)…');
+    // The Temporal CLI says so itself when it must be built first.
+    log('Starting Temporal…');
+    const devServerLog = resolve(STATE_DIR, 'dev-server.log');
     const temporal = await startTemporalEnvironment({
       searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
       ui: true,
@@ -82,6 +87,9 @@ async function main(): Promise<void> {
       uiPort,
       dbFilename: resolve(STATE_DIR, 'dev-server.db'),
       uiCodecEndpoint: codecServer.url,
+      // Its banner names localhost URLs where the UI cannot decode, and its shutdown is chatty: both go to its log.
+      outputFile: devServerLog,
+      ownSession: true,
       log,
     });
     closers.push(() => temporal.teardown());
@@ -105,6 +113,7 @@ async function main(): Promise<void> {
       introspectionEndpoint: authorizationServer.introspectionEndpoint,
       clientId: 'demo-resource-api',
       clientSecret: resourceApiSecret,
+      recordCount: DEMO_IMPORT_RECORDS,
     });
     closers.push(() => api.close());
 
@@ -132,7 +141,9 @@ async function main(): Promise<void> {
       scope: DEMO_SCOPES,
       allowedOrigins: [api.origin],
     });
-    log(`OAuth server "${DEMO_SERVER}": ${view.status}${view.disabledReason ? ` (${view.disabledReason.message})` : ''}`);
+    log(
+      `OAuth server "${DEMO_SERVER}"${view.found ? ' (already there, authorized again)' : ''}: ${view.server.status}${view.server.disabledReason ? ` (${view.server.disabledReason.message})` : ''}`,
+    );
 
     const whoami = await client.workflow.execute<typeof demoWhoAmI>('demoWhoAmI', {
       taskQueue: TASK_QUEUE,
@@ -141,19 +152,15 @@ async function main(): Promise<void> {
     });
     log(`webServiceCall GET ${api.url}/whoami → ${JSON.stringify(whoami)}`);
 
-    // The demo import source; a running one (from an earlier start on the same database) is kept.
-    const importer = await client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
-      taskQueue: TASK_QUEUE,
+    const demoImport = await startDemoImport({
+      client,
       workflowId: DEMO_IMPORT_ID,
-      args: [{ server: DEMO_SERVER, url: `${api.url}/records`, pageSize: 50 }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      taskQueue: TASK_QUEUE,
+      input: { server: DEMO_SERVER, url: `${api.url}/records`, pageSize: 50 },
+      log,
+      intervalMs: IMPORT_PROGRESS_INTERVAL_MS,
     });
-    const progress = await eventuallyProgress(importer);
-    log(`Import source ${DEMO_IMPORT_ID}: ${progress.state}, ${progress.imported} records so far`);
-    importer.result().then(
-      (done: ImportProgress) => log(`Import source ${DEMO_IMPORT_ID}: ${done.state}, ${done.imported} records imported`),
-      (error: unknown) => log(`Import source ${DEMO_IMPORT_ID} stopped: ${error instanceof Error ? error.message : String(error)}`),
-    );
+    closers.push(() => Promise.resolve(demoImport.stop()));
 
     const passwordFile = resolve(STATE_DIR, 'admin-password');
     const adminPage = await startAdminServer({
@@ -170,10 +177,11 @@ async function main(): Promise<void> {
       `OAuth servers page     ${adminPage.url} (log in with ${process.env.TEMPORAL_OAUTH_ADMIN_PASSWORD ? 'TEMPORAL_OAUTH_ADMIN_PASSWORD' : `the password in ${passwordFile}`})`,
     );
     log(`Temporal Web UI        ${temporal.external ? '(external server: see its own UI)' : uiOrigin} (payloads decoded by ${codecServer.url}, secrets redacted)`);
-    log(`Temporal frontend      ${temporal.address} (namespace ${temporal.namespace})`);
+    log(`Temporal frontend      ${temporal.address} (namespace ${temporal.namespace})${temporal.external ? '' : `, dev server log ${devServerLog}`}`);
     log(`Authorization server   ${authorizationServer.issuer} (token endpoint ${authorizationServer.tokenEndpoint})`);
     log(`Resource API           ${api.url}`);
     log(`Worker task queue      ${TASK_QUEUE}`);
+    log(`Admin CLI              ${cliExample(temporal.address, temporal.namespace, cliCodecKeys)}`);
     log('');
     log('Running. Press Ctrl-C to stop.');
     await Promise.race([stop, running]);
@@ -183,18 +191,32 @@ async function main(): Promise<void> {
   }
 }
 
-/** Keys from the environment when set; otherwise the demo's own, kept so that its persisted history stays readable. */
-function demoCodecKeys(): CodecKeyRing {
-  return loadCodecKeyRing() ?? parseCodecKeyRing(`demo:${readOrCreate(resolve(STATE_DIR, 'codec-key'), generateCodecKey)}`);
+/**
+ * Keys from the environment when set; otherwise the demo's own, kept so that its persisted history
+ * stays readable, and written again as a key file for the admin CLI.
+ */
+function demoCodecKeys(): { codecKeys: CodecKeyRing; cliCodecKeys: CliCodecKeys } {
+  const fromEnvironment = loadCodecKeyRing();
+  if (fromEnvironment) {
+    const file = process.env[CODEC_KEY_FILE_ENV];
+    return { codecKeys: fromEnvironment, cliCodecKeys: file ? { file: resolve(file) } : { variable: CODEC_KEYS_ENV } };
+  }
+  const key = readOrCreate(resolve(STATE_DIR, 'codec-key'), generateCodecKey);
+  const file = resolve(STATE_DIR, 'codec-keys.json');
+  writeFileSync(file, JSON.stringify({ current: 'demo', keys: { demo: key } }), { mode: 0o600 });
+  return { codecKeys: parseCodecKeyRing(`demo:${key}`), cliCodecKeys: { file } };
 }
 
 /** The dev server keeps its state across runs: the demo server may exist already, and then needs a fresh token. */
-async function createOrReauthorize(client: Parameters<typeof createServer>[0], config: Parameters<typeof createServer>[1]): Promise<ServerView> {
+async function createOrReauthorize(
+  client: Parameters<typeof createServer>[0],
+  config: Parameters<typeof createServer>[1],
+): Promise<{ server: ServerView; found: boolean }> {
   try {
-    return await createServer(client, config, { taskQueue: TASK_QUEUE });
+    return { server: await createServer(client, config, { taskQueue: TASK_QUEUE }), found: false };
   } catch (error) {
     if (!(error instanceof ServerAlreadyExistsError)) throw error;
-    return authorizeServer(client, DEMO_SERVER);
+    return { server: await authorizeServer(client, DEMO_SERVER), found: true };
   }
 }
 

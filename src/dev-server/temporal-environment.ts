@@ -11,7 +11,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { locateTemporalCli } from '../temporal-cli/binary';
-import { outputCapturingLauncher } from './output-capturing-launcher';
+import { devServerLauncher } from './dev-server-launcher';
 
 export interface TemporalEnvironmentOptions {
   /** Registered on whichever server is used. */
@@ -32,6 +32,11 @@ export interface TemporalEnvironmentOptions {
   extraArgs?: string[];
   /** The dev server's own log goes to this file (appended) instead of this process's stdout and stderr. */
   outputFile?: string;
+  /**
+   * Keeps the terminal's Ctrl-C from the dev server (a session of its own), so that it stops only at
+   * teardown, after the workers that poll it: for a job run in a terminal.
+   */
+  ownSession?: boolean;
   log?: (line: string) => void;
 }
 
@@ -139,10 +144,10 @@ function indexedValueType(key: SearchAttributeKey<'KEYWORD'>) {
 
 async function startDevServer(options: TemporalEnvironmentOptions, log: (line: string) => void): Promise<TemporalEnvironment> {
   const executable = await locateTemporalCli({ log });
-  const { ui, port: requestedPort, uiPort, dbFilename, uiCodecEndpoint, extraArgs = [], outputFile } = options;
+  const { ui, port: requestedPort, uiPort, dbFilename, uiCodecEndpoint, extraArgs = [], outputFile, ownSession } = options;
   const codecArgs = uiCodecEndpoint === undefined ? [] : ['--ui-codec-endpoint', credentialFreeUrl(uiCodecEndpoint)];
   if (dbFilename) await mkdir(dirname(dbFilename), { recursive: true });
-  const launcher = outputFile ? await outputCapturingLauncher(executable, outputFile) : undefined;
+  const launcher = outputFile || ownSession ? await devServerLauncher(executable, { outputFile, ownSession }) : undefined;
   let env: TestWorkflowEnvironment;
   let pid: number;
   try {

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { TokenFailureDetails } from '../activities/acquire-token';
 import type { DisabledReason } from '../contract/definitions';
+import { tokenFailureWords, withNetworkWords } from '../oauth/plain-words';
 
 /** Turns the failure of a whole token acquisition into the reason an admin sees. */
 export function disabledReasonFrom(failure: ActivityFailure, elapsedMs: number, at: number, maxWaitMs: number): DisabledReason {
@@ -24,9 +25,10 @@ function isTokenFailureDetails(value: unknown): value is TokenFailureDetails {
 
 function describe(reason: Omit<DisabledReason, 'message' | 'elapsedMs' | 'at'>, elapsedMs: number): string {
   const status = reason.httpStatus === undefined ? '' : ` (HTTP ${reason.httpStatus})`;
-  const description = reason.description ? `: ${reason.description}` : '';
+  const description = reason.description ? `: ${withNetworkWords(reason.description)}` : '';
   const attempts = reason.attempts === undefined ? '' : ` ${reason.attempts} attempt${reason.attempts === 1 ? '' : 's'} in`;
-  return `${reason.code}${status}${description}; gave up after${attempts} ${formatSeconds(elapsedMs)}`;
+  const { what, todo } = tokenFailureWords(reason.code);
+  return `${what}. ${todo}. Details: ${reason.code}${status}${description}; gave up after${attempts} ${formatSeconds(elapsedMs)}`;
 }
 
 function formatSeconds(ms: number): string {

@@ -2,6 +2,7 @@ import * as wf from '@temporalio/workflow';
 import type { ServerAvailability } from '../contract/definitions';
 import { ImportFailure, nonRetryable } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
+import { pageReader, type Cursor, type ImportPageShape } from './import-pages';
 import { OAuthServerDependency } from './oauth-dependency';
 import { webServiceCall } from './web-service-call';
 
@@ -15,9 +16,12 @@ export interface ImportBatch {
 export interface ImportSourceInput {
   /** The OAuth server whose token authorizes the reads. */
   server: string;
-  /** A page endpoint: GET url?cursor=C&limit=N answers `{ records: [...], nextCursor: C' | null }`. */
+  /** A page endpoint: by default GET url?cursor=C&limit=N answers `{ records: [...], nextCursor: C' | null }`; `pageShape` tells other shapes. */
   url: string;
+  /** Records asked for per page: 1 to 10,000, default 50. */
   pageSize?: number;
+  /** Where the records and the next page are in an answer, and how the cursor and page size are sent. */
+  pageShape?: ImportPageShape;
   /** The activity, registered on the worker, that stores one ImportBatch. */
   sinkActivity?: string;
   /** Set by the workflow itself when it continues as new. */
@@ -25,7 +29,7 @@ export interface ImportSourceInput {
 }
 
 export interface ImportCarried {
-  cursor: string | number;
+  cursor: Cursor;
   imported: number;
   pages: number;
   availability: ServerAvailability;
@@ -35,7 +39,7 @@ export interface ImportProgress {
   state: 'running' | 'paused' | 'completed';
   imported: number;
   pages: number;
-  cursor: string | number | null;
+  cursor: Cursor | null;
   serverStatus: ServerAvailability['status'];
   lastError?: string;
 }
@@ -43,23 +47,8 @@ export interface ImportProgress {
 export const importProgressQuery = wf.defineQuery<ImportProgress>('importProgress');
 
 export const DEFAULT_SINK_ACTIVITY = 'storeImportBatch';
-const DEFAULT_PAGE_SIZE = 50;
 /** Imports started before this check was added replay without it. */
 const REFUSES_CLEAR_INPUT_PATCH = 'import-source-refuses-clear-input';
-
-interface Page {
-  records: unknown[];
-  nextCursor: string | number | null;
-}
-
-function parsePage(body: unknown): Page {
-  const page = body as Partial<Page> | null;
-  const cursorOk = page?.nextCursor === null || typeof page?.nextCursor === 'string' || typeof page?.nextCursor === 'number';
-  if (!page || !Array.isArray(page.records) || !cursorOk) {
-    throw wf.ApplicationFailure.nonRetryable('the page endpoint must answer { records: [...], nextCursor }', ImportFailure.InvalidPage);
-  }
-  return { records: page.records, nextCursor: page.nextCursor ?? null };
-}
 
 /**
  * A long-running import that depends on an OAuth server. It pages through a resource API with
@@ -72,8 +61,8 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
   if (!arrivedEncrypted(input) && wf.patched(REFUSES_CLEAR_INPUT_PATCH)) {
     throw nonRetryable(ImportFailure.NotEncrypted, 'input: must be sent encrypted by a client with the plugin and its codec keys', { field: 'input' });
   }
-  const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
-  let cursor: string | number | null = input.carried?.cursor ?? 0;
+  const reader = pageReader(input);
+  let cursor: Cursor | null = input.carried?.cursor ?? reader.firstCursor;
   let imported = input.carried?.imported ?? 0;
   let pages = input.carried?.pages ?? 0;
   let lastError: string | undefined;
@@ -103,17 +92,17 @@ export async function importSourceWorkflow(input: ImportSourceInput): Promise<Im
       const pageCursor: string | number = cursor;
       const response = await dependency.run(async () => {
         try {
-          return await webServiceCall({ server: input.server, url: input.url, query: { cursor: pageCursor, limit: pageSize } });
+          return await webServiceCall(reader.request(input.server, pageCursor, pages === 0));
         } catch (error) {
           lastError = error instanceof wf.ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : 'unknown error';
           throw error;
         }
       });
-      const page = parsePage(response.body);
+      const page = reader.read(response, pageCursor);
       await sink({ source: wf.workflowInfo().workflowId, batchKey: String(pageCursor), records: page.records });
       imported += page.records.length;
       pages += 1;
-      cursor = page.nextCursor;
+      cursor = page.next;
       lastError = undefined;
       if (cursor !== null && wf.workflowInfo().continueAsNewSuggested) {
         await wf.condition(wf.allHandlersFinished);

@@ -7,7 +7,7 @@ import { MAX_RESULT_JSON_BYTES, MAX_RETRY_AFTER_MS } from '../../src/contract/we
 import { assertProperty } from '../support/generated-cases';
 
 const TOKEN = 'access-token-that-must-never-show-0123456789';
-const CONTEXT: ResponseContext = { method: 'GET', origin: 'https://api.example.com', accessToken: TOKEN };
+const CONTEXT: ResponseContext = { method: 'GET', url: new URL('https://api.example.com/orders?customer=42'), accessToken: TOKEN };
 const FAILURE_TYPES = new Set<string>(Object.values(WebServiceCallFailure));
 
 function response(status: number, headers: Record<string, string>, body: string | Buffer): ApiResponse {
