@@ -36,6 +36,14 @@ const TOKEN_FAILURE_WORDS: Record<(typeof OAUTH_ERROR_CODES)[number] | (typeof L
     todo: `Wait until it works again (tell its operators if it lasts), ${AND_AUTHORIZE}`,
   },
   temporarily_unavailable: { what: 'The authorization server is temporarily unavailable', todo: `Wait until it is back, ${AND_AUTHORIZE}` },
+  issuer_mismatch: {
+    what: "The issuer's metadata names another issuer",
+    todo: `Check the issuer setting: it must be exactly the issuer the authorization server names in its metadata, ${AND_AUTHORIZE}`,
+  },
+  invalid_issuer_metadata: {
+    what: "The issuer's metadata cannot be used (no usable token endpoint, or not a metadata document)",
+    todo: `Check the issuer setting, or set the access token URL instead, ${AND_AUTHORIZE}`,
+  },
   other_oauth_error: {
     what: 'The authorization server refused the token request with an error code of its own',
     todo: `Fix what its description names, ${AND_AUTHORIZE}`,
