@@ -175,7 +175,7 @@ function requestPhase(state: ServerMachineState): Model['request'] {
   return state.request.started ? 'running' : 'queued';
 }
 
-type Command = fc.Command<Model, Harness>;
+export type Command = fc.Command<Model, Harness>;
 
 /** The model's side of a request being answered: the request ends and its waiters with it. */
 function settleModel(model: Model, status: ServerStatus): void {
@@ -187,7 +187,7 @@ function settleModel(model: Model, status: ServerStatus): void {
   if (status === 'OK') model.serial += 1;
 }
 
-class Authorize implements Command {
+export class Authorize implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     const refused = real.refusalOf({ type: 'authorize' });
@@ -205,7 +205,7 @@ class Authorize implements Command {
   toString = () => 'authorize';
 }
 
-class WantToken implements Command {
+export class WantToken implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     const refused = real.refusalOf({ type: 'tokenWanted' });
@@ -219,7 +219,7 @@ class WantToken implements Command {
   toString = () => 'freshToken';
 }
 
-class RejectToken implements Command {
+export class RejectToken implements Command {
   constructor(readonly current: boolean) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -248,7 +248,7 @@ class RejectToken implements Command {
   toString = () => `reject ${this.current ? 'current' : 'older'} token`;
 }
 
-class Edit implements Command {
+export class Edit implements Command {
   constructor(readonly configIndex: number) {}
   check = (model: Readonly<Model>) => !model.deleted;
   run(model: Model, real: Harness): void {
@@ -269,7 +269,7 @@ class Edit implements Command {
   toString = () => `edit to ${CONFIGS[this.configIndex]!.category}`;
 }
 
-class Delete implements Command {
+export class Delete implements Command {
   constructor(readonly force: boolean) {}
   check = (model: Readonly<Model>) => !model.deleted;
   run(model: Model, real: Harness): void {
@@ -291,7 +291,7 @@ class Delete implements Command {
 }
 
 /** The workflow's loop starts a request that was asked for. */
-class LoopStartsRequest implements Command {
+export class LoopStartsRequest implements Command {
   check = (model: Readonly<Model>) => model.request === 'queued';
   run(model: Model, real: Harness): void {
     const request = awaitingStart(real.state);
@@ -303,9 +303,9 @@ class LoopStartsRequest implements Command {
   toString = () => 'loop starts the request';
 }
 
-type TokenOutcome = { ok: true; expiresInSeconds: number } | { ok: false; code: string };
+export type TokenOutcome = { ok: true; expiresInSeconds: number } | { ok: false; code: string };
 
-class TokenAnswer implements Command {
+export class TokenAnswer implements Command {
   constructor(
     readonly outcome: TokenOutcome,
     readonly stale: boolean,
@@ -330,7 +330,7 @@ class TokenAnswer implements Command {
   toString = () => `${this.stale ? 'stale ' : ''}${this.outcome.ok ? `token for ${this.outcome.expiresInSeconds} s` : this.outcome.code}`;
 }
 
-class RefreshDue implements Command {
+export class RefreshDue implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     real.apply({ type: 'refreshDue', at: model.now });
@@ -340,7 +340,7 @@ class RefreshDue implements Command {
   toString = () => 'refresh due';
 }
 
-class Register implements Command {
+export class Register implements Command {
   constructor(readonly ids: string[]) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -357,7 +357,7 @@ class Register implements Command {
   toString = () => `register ${this.ids.join(',')}`;
 }
 
-class DependentEnds implements Command {
+export class DependentEnds implements Command {
   constructor(readonly id: string) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -369,7 +369,7 @@ class DependentEnds implements Command {
   toString = () => `${this.id} ends`;
 }
 
-class ContinueAsNew implements Command {
+export class ContinueAsNew implements Command {
   check = (model: Readonly<Model>) => !model.deleted && model.request === 'none' && model.waiters === 0;
   run(model: Model, real: Harness): void {
     assert.ok(mayContinueAsNew(real.state));
@@ -389,7 +389,7 @@ class ContinueAsNew implements Command {
   toString = () => 'continue as new';
 }
 
-class TimePasses implements Command {
+export class TimePasses implements Command {
   constructor(readonly ms: number) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -404,22 +404,38 @@ const tokenOutcome: fc.Arbitrary<TokenOutcome> = fc.oneof(
   fc.constantFrom(...OAUTH_ERRORS).map((code) => ({ ok: false as const, code })),
 );
 
+/** Each command of the model with the arbitrary that draws it, for tests that weigh them otherwise (the replay on a real workflow). */
+export const commandArbitraries = {
+  authorize: fc.constant(new Authorize()),
+  wantToken: fc.constant(new WantToken()),
+  rejectToken: fc.boolean().map((current) => new RejectToken(current)),
+  edit: fc.integer({ min: 0, max: CONFIGS.length - 1 }).map((index) => new Edit(index)),
+  delete: fc.boolean().map((force) => new Delete(force)),
+  loopStartsRequest: fc.constant(new LoopStartsRequest()),
+  tokenAnswer: fc.tuple(tokenOutcome, fc.boolean()).map(([outcome, stale]) => new TokenAnswer(outcome, stale)),
+  refreshDue: fc.constant(new RefreshDue()),
+  register: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)),
+  dependentEnds: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)),
+  continueAsNew: fc.constant(new ContinueAsNew()),
+  timePasses: fc.integer({ min: 1, max: 40_000 }).map((ms) => new TimePasses(ms)),
+};
+
 /** Weighted so that most sequences live a while before a delete ends them. */
 export const serverCommands = fc.commands(
   [
     fc.oneof(
-      { arbitrary: fc.constant(new Authorize()), weight: 4 },
-      { arbitrary: fc.constant(new WantToken()), weight: 3 },
-      { arbitrary: fc.boolean().map((current) => new RejectToken(current)), weight: 4 },
-      { arbitrary: fc.integer({ min: 0, max: CONFIGS.length - 1 }).map((index) => new Edit(index)), weight: 3 },
-      { arbitrary: fc.boolean().map((force) => new Delete(force)), weight: 1 },
-      { arbitrary: fc.constant(new LoopStartsRequest()), weight: 6 },
-      { arbitrary: fc.tuple(tokenOutcome, fc.boolean()).map(([outcome, stale]) => new TokenAnswer(outcome, stale)), weight: 6 },
-      { arbitrary: fc.constant(new RefreshDue()), weight: 2 },
-      { arbitrary: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)), weight: 3 },
-      { arbitrary: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)), weight: 2 },
-      { arbitrary: fc.constant(new ContinueAsNew()), weight: 2 },
-      { arbitrary: fc.integer({ min: 1, max: 40_000 }).map((ms) => new TimePasses(ms)), weight: 3 },
+      { arbitrary: commandArbitraries.authorize, weight: 4 },
+      { arbitrary: commandArbitraries.wantToken, weight: 3 },
+      { arbitrary: commandArbitraries.rejectToken, weight: 4 },
+      { arbitrary: commandArbitraries.edit, weight: 3 },
+      { arbitrary: commandArbitraries.delete, weight: 1 },
+      { arbitrary: commandArbitraries.loopStartsRequest, weight: 6 },
+      { arbitrary: commandArbitraries.tokenAnswer, weight: 6 },
+      { arbitrary: commandArbitraries.refreshDue, weight: 2 },
+      { arbitrary: commandArbitraries.register, weight: 3 },
+      { arbitrary: commandArbitraries.dependentEnds, weight: 2 },
+      { arbitrary: commandArbitraries.continueAsNew, weight: 2 },
+      { arbitrary: commandArbitraries.timePasses, weight: 3 },
     ),
   ],
   { maxCommands: 60, size: 'max' },
