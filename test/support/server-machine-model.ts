@@ -236,7 +236,7 @@ function requestPhase(state: ServerMachineState): Model['request'] {
   return state.request.started ? 'running' : 'queued';
 }
 
-type Command = fc.Command<Model, Harness>;
+export type Command = fc.Command<Model, Harness>;
 
 /** The model's side of a request being answered: the request ends and its waiters with it; a failure with autoRecover schedules a probe. */
 function settleModel(model: Model, status: ServerStatus): void {
@@ -255,7 +255,7 @@ function settleModel(model: Model, status: ServerStatus): void {
   }
 }
 
-class Authorize implements Command {
+export class Authorize implements Command {
   constructor(readonly actor: string | undefined) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -275,7 +275,7 @@ class Authorize implements Command {
   toString = () => `authorize by ${this.actor ?? 'someone'}`;
 }
 
-class WantToken implements Command {
+export class WantToken implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     const refused = real.refusalOf({ type: 'tokenWanted' });
@@ -289,7 +289,7 @@ class WantToken implements Command {
   toString = () => 'freshToken';
 }
 
-class RejectToken implements Command {
+export class RejectToken implements Command {
   constructor(readonly current: boolean) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -323,7 +323,7 @@ function changedFields(before: OAuthServerConfig, after: OAuthServerConfig): str
   return (Object.keys({ ...before, ...after }) as (keyof OAuthServerConfig)[]).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field])).sort();
 }
 
-class Edit implements Command {
+export class Edit implements Command {
   constructor(
     readonly configIndex: number,
     readonly actor: string | undefined,
@@ -349,7 +349,7 @@ class Edit implements Command {
   toString = () => `edit to config ${this.configIndex} by ${this.actor ?? 'someone'}`;
 }
 
-class Delete implements Command {
+export class Delete implements Command {
   constructor(
     readonly force: boolean,
     readonly actor: string | undefined,
@@ -376,7 +376,7 @@ class Delete implements Command {
 }
 
 /** The workflow's loop starts a request that was asked for. */
-class LoopStartsRequest implements Command {
+export class LoopStartsRequest implements Command {
   check = (model: Readonly<Model>) => model.request === 'queued';
   run(model: Model, real: Harness): void {
     const request = awaitingStart(real.state);
@@ -388,9 +388,9 @@ class LoopStartsRequest implements Command {
   toString = () => 'loop starts the request';
 }
 
-type TokenOutcome = { ok: true; expiresInSeconds: number } | { ok: false; code: string };
+export type TokenOutcome = { ok: true; expiresInSeconds: number } | { ok: false; code: string };
 
-class TokenAnswer implements Command {
+export class TokenAnswer implements Command {
   constructor(
     readonly outcome: TokenOutcome,
     readonly stale: boolean,
@@ -415,7 +415,7 @@ class TokenAnswer implements Command {
   toString = () => `${this.stale ? 'stale ' : ''}${this.outcome.ok ? `token for ${this.outcome.expiresInSeconds} s` : this.outcome.code}`;
 }
 
-class RefreshDue implements Command {
+export class RefreshDue implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     real.apply({ type: 'refreshDue', at: model.now });
@@ -426,7 +426,7 @@ class RefreshDue implements Command {
 }
 
 /** The driver's probe timer fires; the model also fires it early, late and when no probe is scheduled. */
-class ProbeDue implements Command {
+export class ProbeDue implements Command {
   check = () => true;
   run(model: Model, real: Harness): void {
     real.apply({ type: 'probeDue', at: model.now });
@@ -439,7 +439,7 @@ class ProbeDue implements Command {
   toString = () => 'probe due';
 }
 
-class Register implements Command {
+export class Register implements Command {
   constructor(readonly ids: string[]) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -456,7 +456,7 @@ class Register implements Command {
   toString = () => `register ${this.ids.join(',')}`;
 }
 
-class DependentEnds implements Command {
+export class DependentEnds implements Command {
   constructor(readonly id: string) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -468,7 +468,7 @@ class DependentEnds implements Command {
   toString = () => `${this.id} ends`;
 }
 
-class ContinueAsNew implements Command {
+export class ContinueAsNew implements Command {
   check = (model: Readonly<Model>) => !model.deleted && model.request === 'none' && model.waiters === 0;
   run(model: Model, real: Harness): void {
     assert.ok(mayContinueAsNew(real.state));
@@ -489,7 +489,7 @@ class ContinueAsNew implements Command {
   toString = () => 'continue as new';
 }
 
-class TimePasses implements Command {
+export class TimePasses implements Command {
   constructor(readonly ms: number) {}
   check = () => true;
   run(model: Model, real: Harness): void {
@@ -504,23 +504,40 @@ const tokenOutcome: fc.Arbitrary<TokenOutcome> = fc.oneof(
   fc.constantFrom(...OAUTH_ERRORS).map((code) => ({ ok: false as const, code })),
 );
 
+/** Every kind of step the model takes, for tests that pick their own mix. */
+export const commandArbitraries = {
+  authorize: fc.constantFrom(...ACTORS).map((actor) => new Authorize(actor)),
+  wantToken: fc.constant(new WantToken()),
+  rejectToken: fc.boolean().map((current) => new RejectToken(current)),
+  edit: fc.tuple(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.constantFrom(...ACTORS)).map(([index, actor]) => new Edit(index, actor)),
+  delete: fc.tuple(fc.boolean(), fc.constantFrom(...ACTORS)).map(([force, actor]) => new Delete(force, actor)),
+  loopStartsRequest: fc.constant(new LoopStartsRequest()),
+  tokenAnswer: fc.tuple(tokenOutcome, fc.boolean()).map(([outcome, stale]) => new TokenAnswer(outcome, stale)),
+  refreshDue: fc.constant(new RefreshDue()),
+  probeDue: fc.constant(new ProbeDue()),
+  register: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)),
+  dependentEnds: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)),
+  continueAsNew: fc.constant(new ContinueAsNew()),
+  timePasses: fc.integer({ min: 1, max: 40_000 }).map((ms) => new TimePasses(ms)),
+};
+
 /** Weighted so that most sequences live a while before a delete ends them. */
 export const serverCommands = fc.commands(
   [
     fc.oneof(
-      { arbitrary: fc.constantFrom(...ACTORS).map((actor) => new Authorize(actor)), weight: 4 },
-      { arbitrary: fc.constant(new WantToken()), weight: 3 },
-      { arbitrary: fc.boolean().map((current) => new RejectToken(current)), weight: 4 },
-      { arbitrary: fc.tuple(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.constantFrom(...ACTORS)).map(([index, actor]) => new Edit(index, actor)), weight: 3 },
-      { arbitrary: fc.tuple(fc.boolean(), fc.constantFrom(...ACTORS)).map(([force, actor]) => new Delete(force, actor)), weight: 1 },
-      { arbitrary: fc.constant(new LoopStartsRequest()), weight: 6 },
-      { arbitrary: fc.tuple(tokenOutcome, fc.boolean()).map(([outcome, stale]) => new TokenAnswer(outcome, stale)), weight: 6 },
-      { arbitrary: fc.constant(new RefreshDue()), weight: 2 },
-      { arbitrary: fc.constant(new ProbeDue()), weight: 3 },
-      { arbitrary: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)), weight: 3 },
-      { arbitrary: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)), weight: 2 },
-      { arbitrary: fc.constant(new ContinueAsNew()), weight: 2 },
-      { arbitrary: fc.integer({ min: 1, max: 40_000 }).map((ms) => new TimePasses(ms)), weight: 3 },
+      { arbitrary: commandArbitraries.authorize, weight: 4 },
+      { arbitrary: commandArbitraries.wantToken, weight: 3 },
+      { arbitrary: commandArbitraries.rejectToken, weight: 4 },
+      { arbitrary: commandArbitraries.edit, weight: 3 },
+      { arbitrary: commandArbitraries.delete, weight: 1 },
+      { arbitrary: commandArbitraries.loopStartsRequest, weight: 6 },
+      { arbitrary: commandArbitraries.tokenAnswer, weight: 6 },
+      { arbitrary: commandArbitraries.refreshDue, weight: 2 },
+      { arbitrary: commandArbitraries.probeDue, weight: 3 },
+      { arbitrary: commandArbitraries.register, weight: 3 },
+      { arbitrary: commandArbitraries.dependentEnds, weight: 2 },
+      { arbitrary: commandArbitraries.continueAsNew, weight: 2 },
+      { arbitrary: commandArbitraries.timePasses, weight: 3 },
     ),
   ],
   { maxCommands: 60, size: 'max' },
