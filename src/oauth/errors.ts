@@ -64,16 +64,11 @@ export const LOCAL_TOKEN_ERROR_CODES = [
 ] as const;
 export type LocalTokenErrorCode = (typeof LOCAL_TOKEN_ERROR_CODES)[number];
 
+/** Local codes that another attempt may not meet again: the network or the server had a bad moment. */
+const RETRYABLE_LOCAL_TOKEN_ERRORS: readonly LocalTokenErrorCode[] = ['unexpected_status', 'connection_failed', 'timeout', 'unexpected_error'];
+
 /** Local codes that a second identical request would meet again. */
-export const NON_RETRYABLE_LOCAL_TOKEN_ERRORS = [
-  'invalid_token_response',
-  'response_too_large',
-  'secret_unavailable',
-  'secret_reference_refused',
-  'invalid_private_key',
-  'issuer_mismatch',
-  'invalid_issuer_metadata',
-] as const satisfies readonly LocalTokenErrorCode[];
+export const NON_RETRYABLE_LOCAL_TOKEN_ERRORS: readonly LocalTokenErrorCode[] = LOCAL_TOKEN_ERROR_CODES.filter((code) => !RETRYABLE_LOCAL_TOKEN_ERRORS.includes(code));
 
 /** Where a token request went wrong; together with `code` it is what an operator acts on. */
 export type TokenErrorKind =
