@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
@@ -10,8 +9,8 @@ import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, generateCodecKey, parseCodecKeyRing
 import { generateClientSecret, startAuthorizationServer, type AuthorizationServer } from '../src/demo/authorization-server';
 import { startResourceApi, type ResourceApi } from '../src/demo/resource-api';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
-import { closeServer, listen } from '../src/http/server-lifecycle';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-processes';
+import { freePort } from '../test/support/free-port';
 
 /** The scope of the resource API's /whoami, the route every bench call uses. */
 const SCOPE = 'api:read';
@@ -43,12 +42,6 @@ export interface BenchBed {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createHttpServer();
-  const { port } = await listen(server, 0, '127.0.0.1');
-  await closeServer(server);
-  return port;
-}
 
 /** The dev server does not tell its pid: it is the process serving our port. */
 async function devServerPid(port: string): Promise<number | undefined> {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startCodecServer, type CodecServer } from '../src/codec/codec-server';
 import { EncryptionCodec } from '../src/codec/encryption-codec';
@@ -12,15 +11,8 @@ import { serverLogFile } from './support/leak-scan';
 import { locateTemporalCli } from '../src/temporal-cli/binary';
 import { runProcess } from './support/run-process';
 import { codecKeys, testBed } from './support/test-bed';
+import { freePort } from './support/free-port';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const address = server.address();
-  await new Promise((closed) => server.close(closed));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The command line of every process this user may read. */
 function everyCommandLine(): string[] {

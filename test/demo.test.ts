@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { eventually, within } from './support/eventually';
 import { runProcess } from './support/run-process';
+import { freePort } from './support/free-port';
 
 const REPOSITORY = resolve(__dirname, '../..');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const address = server.address();
-  await new Promise((closed) => server.close(closed));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function refuses(port: number): Promise<boolean> {
   const socket = connect({ host: '127.0.0.1', port });
