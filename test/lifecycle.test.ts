@@ -17,6 +17,7 @@ import {
 } from '../src';
 import { serverWorkflowId } from '../src/contract/definitions';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
+import { startHangingEndpoint } from './support/token-endpoints';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
@@ -182,6 +183,28 @@ describe('the OAuth server lifecycle', () => {
       await deleteServer(bed.client, config.name);
       await assert.rejects(showServer(bed.client, config.name), ServerNotFoundError);
     });
+  });
+
+  it('a create whose first token request a delete cuts short is refused in the admin API\'s terms, not Temporal\'s', async () => {
+    const bed = testBed();
+    const hanging = await startHangingEndpoint();
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: hanging.url });
+        const creation = createServer(bed.client, config, { taskQueue }).then(
+          () => assert.fail('the create answered as if the server were saved'),
+          (error: unknown) => error,
+        );
+        await eventually(() => (hanging.requests.length > 0 ? true : undefined), { what: 'the first token request reached the endpoint' });
+        await deleteServer(bed.client, config.name);
+        const refused = await within(creation, 10_000, 'the create answered');
+        assert.ok(refused instanceof ServerChangeRejectedError, `expected ServerChangeRejectedError, got ${String(refused)}`);
+        assert.equal(refused.type, 'OAuthServerDeleted');
+        assert.equal(refused.serverName, config.name);
+      });
+    } finally {
+      await hanging.close();
+    }
   });
 
   it('a dependent that ended without unregistering is forgotten, by the next fan-out and by delete', async () => {

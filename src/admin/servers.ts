@@ -60,8 +60,14 @@ export async function createServer(client: Client, input: OAuthServerConfigInput
     return await client.workflow.executeUpdateWithStart(authorizeUpdate, { args: [{ actor, create: true }], startWorkflowOperation: start });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ServerAlreadyExistsError(config.name);
-    throw error;
+    throw changeRejection(config.name, error) ?? error;
   }
+}
+
+/** The workflow's own refusal of a request (deleted meanwhile, has dependents, …), in the admin API's terms. */
+function changeRejection(name: string, error: unknown): ServerChangeRejectedError | undefined {
+  if (!(error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure)) return undefined;
+  return new ServerChangeRejectedError(name, error.cause.type ?? 'Error', error.cause.message);
 }
 
 /** Asked again, a server that has just closed answers NOT_FOUND; one that is still running takes the request. */
@@ -79,9 +85,8 @@ async function onServer<T>(name: string, request: () => Promise<T>): Promise<T> 
       return await request();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new ServerNotFoundError(name);
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        throw new ServerChangeRejectedError(name, error.cause.type ?? 'Error', error.cause.message);
-      }
+      const rejection = changeRejection(name, error);
+      if (rejection) throw rejection;
       if (metClosingWorkflow(error) && attempt < ATTEMPTS_AROUND_CLOSING_WORKFLOW) continue;
       throw error;
     }
