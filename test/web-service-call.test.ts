@@ -8,7 +8,7 @@ import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/com
 import { createServer, WebServiceCallFailure, type WebServiceCallInput, type WebServiceCallResult } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { closeServer, listen } from '../src/http/server-lifecycle';
-import { capturedLogs } from './support/captured-logs';
+import { keepChildOutput } from './support/child-output';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { CODEC_KEYS_FIXTURE, testBed } from './support/test-bed';
@@ -106,20 +106,13 @@ async function startWorkerProcess(taskQueue: string): Promise<WorkerProcess> {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const record = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4_000);
-    // Into the suite's log, which the last test scans for leaked secrets and tokens.
-    capturedLogs.push(chunk.toString('utf8'));
-  };
-  child.stdout.on('data', record);
-  child.stderr.on('data', record);
+  const output = keepChildOutput(child);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`the worker process exited (${code ?? signal})`)));
   // The end of its output is where an uncaught error's stack is.
-  const died = (what: string) => exited.then((how): never => assert.fail(`${how} during ${what}: …${output.slice(-1_200)}`));
+  const died = (what: string) => exited.then((how): never => assert.fail(`${how} during ${what}: …${output.tail().slice(-1_200)}`));
   const ready = new Promise<void>((resolve) => {
     const look = () => {
-      if (/^ready /m.test(output)) resolve();
+      if (/^ready /m.test(output.tail())) resolve();
     };
     child.stdout.on('data', look);
   });

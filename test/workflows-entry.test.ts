@@ -6,7 +6,8 @@ import { dirname, join, sep } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createServer } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
-import { capturedLogs, testLogger } from './support/captured-logs';
+import { testLogger } from './support/captured-logs';
+import { keepChildOutput } from './support/child-output';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { CODEC_KEYS_FIXTURE, testBed, testPlugin } from './support/test-bed';
@@ -95,25 +96,18 @@ describe('the plugin adds its workflows to a user’s workflows path', () => {
       ['--user', '--map-root-user', '--mount', 'sh', '-c', script, 'sh', ...nodeModulesFolders(), '--', process.execPath, worker, bed.temporal.address, bed.temporal.namespace, taskQueue],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let output = '';
-    const record = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-4_000);
-      // Into the suite's log, which the last test scans for leaked secrets and tokens.
-      capturedLogs.push(chunk.toString('utf8'));
-    };
-    child.stdout.on('data', record);
-    child.stderr.on('data', record);
+    const output = keepChildOutput(child);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const failedEarly = exited.then((code): never => assert.fail(`the worker process exited with ${code} before it ran: …${output.slice(-1_500)}`));
+    const failedEarly = exited.then((code): never => assert.fail(`the worker process exited with ${code} before it ran: …${output.tail().slice(-1_500)}`));
     try {
       await within(
-        Promise.race([eventually(() => /^ready /m.test(output) || undefined, { what: 'the worker process to be ready', timeoutMs: 150_000 }), failedEarly]),
+        Promise.race([eventually(() => /^ready /m.test(output.tail()) || undefined, { what: 'the worker process to be ready', timeoutMs: 150_000 }), failedEarly]),
         155_000,
         'the worker process start',
       );
       await Promise.race([servesBothWorkflowSets(taskQueue), failedEarly]);
       child.kill('SIGTERM');
-      assert.equal(await within(exited, 30_000, 'the worker process shutdown'), 0, output);
+      assert.equal(await within(exited, 30_000, 'the worker process shutdown'), 0, output.tail());
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
