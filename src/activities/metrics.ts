@@ -1,0 +1,133 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, type MetricTags } from '@temporalio/common';
+import { WebServiceCallFailure } from '../contract/failures';
+import { normaliseServerName } from '../oauth/server-name';
+import type { TellDependentsInput, TellDependentsResult } from './tell-dependents';
+import type { TokenCacheObserver } from './token-cache';
+import type { AcquireTokenInput, AcquiredToken } from './acquire-token';
+import type { WebServiceCallInput, WebServiceCallResult } from './web-service-call-types';
+
+/**
+ * The worker-side metrics, recorded through the activity's own meter: they reach whatever the
+ * worker's Runtime exports (Prometheus, OpenTelemetry), with its namespace and task queue as tags.
+ * Labels are bounded and never carry a token, secret, URL path or query: server name, outcome,
+ * status class and method only.
+ */
+export const ActivityMetric = {
+  TokenRequests: 'temporal_oauth_token_requests',
+  TokenRequestDuration: 'temporal_oauth_token_request_duration_milliseconds',
+  TokenCacheHits: 'temporal_oauth_token_cache_hits',
+  TokenCacheWaits: 'temporal_oauth_token_cache_waits',
+  WebServiceCalls: 'temporal_oauth_web_service_calls',
+  WebServiceCallDuration: 'temporal_oauth_web_service_call_duration_milliseconds',
+  FanOutDuration: 'temporal_oauth_fan_out_duration_milliseconds',
+} as const;
+
+/** What a webServiceCall got: the class of the status it ended with, or why there was none. */
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'network_error' | 'refused' | 'cancelled';
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A label for what a workflow author wrote, only once it is known to be a valid name or method: anything else would be an unbounded, unvetted label. */
+const UNRECOGNISED = 'invalid';
+
+function meter() {
+  return Context.current().metricMeter;
+}
+
+/** Counts and times one run of `work`, labelled by what `outcome` makes of how it ended. */
+async function measured<T>(
+  counter: string,
+  histogram: string,
+  tags: MetricTags,
+  outcome: (settled: { value: T } | { error: unknown }) => MetricTags,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const record = (settled: { value: T } | { error: unknown }) => {
+    const labels = { ...tags, ...outcome(settled) };
+    meter().createCounter(counter).add(1, labels);
+    meter().createHistogram(histogram, 'int', 'ms').record(Math.round(performance.now() - started), labels);
+  };
+  try {
+    const value = await work();
+    record({ value });
+    return value;
+  } catch (error) {
+    record({ error });
+    throw error;
+  }
+}
+
+/** Each token request (one activity attempt) by server and outcome: `ok`, the token failure's code, or `cancelled`. */
+export function withTokenRequestMetrics(acquire: (input: AcquireTokenInput) => Promise<AcquiredToken>) {
+  return async function acquireOAuthToken(input: AcquireTokenInput): Promise<AcquiredToken> {
+    return measured(ActivityMetric.TokenRequests, ActivityMetric.TokenRequestDuration, { server: normaliseServerName(input.config.name) }, tokenOutcome, () =>
+      acquire(input),
+    );
+  };
+}
+
+function tokenOutcome(settled: { value: unknown } | { error: unknown }): MetricTags {
+  if (!('error' in settled)) return { outcome: 'ok' };
+  if (isCancellation(settled.error)) return { outcome: 'cancelled' };
+  // The activity's failure types are a fixed set (TOKEN_FAILURE_TYPES), so they make a bounded label.
+  return { outcome: settled.error instanceof ApplicationFailure && settled.error.type ? settled.error.type : 'unexpected_error' };
+}
+
+/** Each webServiceCall attempt by server, method and status class, with its duration (token wait included). */
+export function withWebServiceCallMetrics(call: (input: WebServiceCallInput) => Promise<WebServiceCallResult>) {
+  return async function webServiceCall(input: WebServiceCallInput): Promise<WebServiceCallResult> {
+    return measured(ActivityMetric.WebServiceCalls, ActivityMetric.WebServiceCallDuration, {}, (settled) => callLabels(input, settled), () => call(input));
+  };
+}
+
+function callLabels(input: WebServiceCallInput, settled: { value: WebServiceCallResult } | { error: unknown }): MetricTags {
+  const invalid = 'error' in settled && settled.error instanceof ApplicationFailure && settled.error.type === WebServiceCallFailure.InvalidInput;
+  const method = input.method ?? 'GET';
+  return {
+    server: invalid || typeof input.server !== 'string' ? UNRECOGNISED : normaliseServerName(input.server),
+    method: invalid || !METHODS.has(method) ? UNRECOGNISED : method,
+    status_class: 'error' in settled ? failureClass(settled.error) : statusClass(settled.value.status),
+  };
+}
+
+function statusClass(status: number): StatusClass {
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  if (status >= 300) return '3xx';
+  return '2xx';
+}
+
+/** A failure that carries the answer's status is classed by it; a transport failure had none; any other was refused before a request left. */
+function failureClass(error: unknown): StatusClass {
+  if (isCancellation(error)) return 'cancelled';
+  if (!(error instanceof ApplicationFailure)) return 'network_error';
+  if (error.type === WebServiceCallFailure.HttpTransport) return 'network_error';
+  const status = (error.details?.[0] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' ? statusClass(status) : 'refused';
+}
+
+function isCancellation(error: unknown): boolean {
+  return error instanceof CancelledFailure || Context.current().cancellationSignal.aborted;
+}
+
+/** How long telling a server's dependents took, by server (one chunk of at most 1,000 dependents each). */
+export function withFanOutMetrics(tell: (input: TellDependentsInput) => Promise<TellDependentsResult>) {
+  return async function tellOAuthDependents(input: TellDependentsInput): Promise<TellDependentsResult> {
+    const started = performance.now();
+    try {
+      return await tell(input);
+    } finally {
+      meter()
+        .createHistogram(ActivityMetric.FanOutDuration, 'int', 'ms')
+        .record(Math.round(performance.now() - started), { server: normaliseServerName(input.message.server) });
+    }
+  };
+}
+
+/** Counts, by server, the calls the worker's token cache answered at once (hits) and those that waited for the server's workflow. */
+export const tokenCacheMetrics: TokenCacheObserver = {
+  hit: (server) => meter().createCounter(ActivityMetric.TokenCacheHits).add(1, { server: normaliseServerName(server) }),
+  wait: (server) => meter().createCounter(ActivityMetric.TokenCacheWaits).add(1, { server: normaliseServerName(server) }),
+};

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { authorizeServer, createServer, editServer, WebServiceCallFailure } from '../src';
+import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
+import { serverWorkflowId, tokenGrantQuery } from '../src/contract/definitions';
+import { normaliseServerName } from '../src/oauth/server-name';
+import { capturedLogs } from './support/captured-logs';
+import { eventually } from './support/eventually';
+import { freePort } from './support/free-port';
+import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
+import { CODEC_KEYS_FIXTURE, testBed } from './support/test-bed';
+import { startWorkerProcess } from './support/worker-processes';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of a Prometheus text exposition (the Runtime writes no timestamps, and no escapes in these labels). */
+function samplesOf(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const [, name, value] of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[name!] = value!;
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The sum over every series of `name` that has these labels (whatever its namespace, task queue or activity type). */
+function total(samples: Sample[], name: string, labels: Record<string, string>): number {
+  return samples
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([label, value]) => sample.labels[label] === value))
+    .reduce((sum, sample) => sum + sample.value, 0);
+}
+
+describe('metrics through the SDK meter', () => {
+  it("a worker's Prometheus endpoint counts token requests by outcome, calls by status class, and shows a disabled server by status, with no secret, token or query in it", async function () {
+    this.timeout(240_000);
+    const bed = testBed();
+    const taskQueue = `tq-${randomUUID()}`;
+    const metricsPort = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE, PROMETHEUS_BIND_ADDRESS: `127.0.0.1:${metricsPort}` };
+    delete env[CODEC_KEYS_ENV];
+    const worker = await startWorkerProcess(bed.temporal, taskQueue, { env, onOutput: (text) => capturedLogs.push(text) });
+    try {
+      const calling = bed.serverConfig('client_secret_basic');
+      const disabled = bed.serverConfig('client_secret_post');
+      const wrongSecret = `wrong-secret-${randomUUID()}`;
+      bed.rememberSecret(wrongSecret);
+      const queryMarker = `query-marker-${randomUUID()}`;
+      const closedOrigin = `http://127.0.0.1:${await freePort()}`;
+      assert.equal((await createServer(bed.client, { ...calling, allowedOrigins: [bed.api.origin, closedOrigin] }, { taskQueue })).status, 'OK');
+      assert.equal((await createServer(bed.client, disabled, { taskQueue })).status, 'OK');
+
+      assert.equal((await callFromWorkflow(taskQueue, { server: calling.name, url: `${bed.api.url}/whoami` })).status, 200);
+      assert.equal((await callFromWorkflow(taskQueue, { server: calling.name, url: `${bed.api.url}/whoami?marker=${queryMarker}` })).status, 200);
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: calling.name, url: `${bed.api.url}/no-such-route` })), WebServiceCallFailure.HttpClientError);
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: calling.name, url: `${closedOrigin}/x`, timeoutMs: 2_000 })), WebServiceCallFailure.HttpTransport);
+
+      // The disable: a wrong secret, and an authorize that the authorization server refuses.
+      await editServer(bed.client, disabled.name, { clientSecret: { source: 'local', value: wrongSecret } });
+      assert.equal((await authorizeServer(bed.client, disabled.name)).status, 'Error');
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: disabled.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
+
+      const token = (await bed.client.workflow.getHandle(serverWorkflowId(calling.name)).query(tokenGrantQuery)).token?.accessToken;
+      assert.ok(token, 'the calling server holds a token');
+
+      const a = normaliseServerName(calling.name);
+      const b = normaliseServerName(disabled.name);
+      const figures = (samples: Sample[]) => ({
+        tokenRequests: {
+          [`${a} ok`]: total(samples, 'temporal_oauth_token_requests', { server: a, outcome: 'ok' }),
+          [`${b} ok`]: total(samples, 'temporal_oauth_token_requests', { server: b, outcome: 'ok' }),
+          [`${b} invalid_client`]: total(samples, 'temporal_oauth_token_requests', { server: b, outcome: 'invalid_client' }),
+          timed: total(samples, 'temporal_oauth_token_request_duration_milliseconds_count', { server: a, outcome: 'ok' }),
+        },
+        calls: {
+          [`${a} GET 2xx`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: '2xx' }),
+          [`${a} GET 4xx`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: '4xx' }),
+          [`${a} GET network_error`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: 'network_error' }),
+          [`${b} GET refused`]: total(samples, 'temporal_oauth_web_service_calls', { server: b, method: 'GET', status_class: 'refused' }),
+          timed: total(samples, 'temporal_oauth_web_service_call_duration_milliseconds_count', { server: a }),
+        },
+        servers: {
+          [`${a} OK`]: total(samples, 'temporal_oauth_servers', { server: a, status: 'OK' }),
+          [`${b} OK`]: total(samples, 'temporal_oauth_servers', { server: b, status: 'OK' }),
+          [`${b} Error`]: total(samples, 'temporal_oauth_servers', { server: b, status: 'Error' }),
+          [`${b} NotAuthorized`]: total(samples, 'temporal_oauth_servers', { server: b, status: 'NotAuthorized' }),
+        },
+        cacheAnswers: total(samples, 'temporal_oauth_token_cache_hits', { server: a }) + total(samples, 'temporal_oauth_token_cache_waits', { server: a }),
+      });
+      const expected = {
+        tokenRequests: { [`${a} ok`]: 1, [`${b} ok`]: 1, [`${b} invalid_client`]: 1, timed: 1 },
+        calls: { [`${a} GET 2xx`]: 2, [`${a} GET 4xx`]: 1, [`${a} GET network_error`]: 1, [`${b} GET refused`]: 1, timed: 4 },
+        servers: { [`${a} OK`]: 1, [`${b} OK`]: 0, [`${b} Error`]: 1, [`${b} NotAuthorized`]: 0 },
+        cacheAnswers: 4,
+      };
+      let scrape = '';
+      // The exporter may lag the calls a little: wait for the figures, then compare them whole for a readable difference.
+      await eventually(
+        async () => {
+          scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          return JSON.stringify(figures(samplesOf(scrape))) === JSON.stringify(expected) ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: 'the expected figures on the metrics endpoint' },
+      ).catch(() => undefined);
+      capturedLogs.push(scrape);
+      assert.deepEqual(figures(samplesOf(scrape)), expected);
+
+      for (const secret of [...bed.secretsUsed(), token, queryMarker]) assert.ok(!scrape.includes(secret), 'a secret, token or query string is in the metrics');
+      assert.ok(!/whoami|no-such-route|Bearer/.test(scrape), 'a URL path or header is in the metrics');
+    } finally {
+      await worker.kill();
+    }
+  });
+});
