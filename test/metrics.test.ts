@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { authorizeServer, createServer, editServer, WebServiceCallFailure } from '../src';
+import { authorizeServer, createServer, deleteServer, editServer, WebServiceCallFailure } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { serverWorkflowId, tokenGrantQuery } from '../src/contract/definitions';
 import { normaliseServerName } from '../src/oauth/server-name';
@@ -8,8 +8,8 @@ import { capturedLogs } from './support/captured-logs';
 import { eventually } from './support/eventually';
 import { freePort } from './support/free-port';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
-import { CODEC_KEYS_FIXTURE, testBed } from './support/test-bed';
-import { startWorkerProcess } from './support/worker-processes';
+import { CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-processes';
 
 interface Sample {
   name: string;
@@ -37,15 +37,46 @@ function total(samples: Sample[], name: string, labels: Record<string, string>):
     .reduce((sum, sample) => sum + sample.value, 0);
 }
 
+/** A worker process with the plugin whose Runtime exports its metrics on a Prometheus endpoint of its own. */
+async function startMetricsWorker(bed: TestBed, taskQueue: string): Promise<{ worker: WorkerProcess; scrape: () => Promise<string> }> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE, PROMETHEUS_BIND_ADDRESS: `127.0.0.1:${port}` };
+  delete env[CODEC_KEYS_ENV];
+  const worker = await startWorkerProcess(bed.temporal, taskQueue, { env, onOutput: (text) => capturedLogs.push(text) });
+  return {
+    worker,
+    scrape: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // Into the suite's log, which the last test scans for leaked secrets and tokens.
+      capturedLogs.push(text);
+      return text;
+    },
+  };
+}
+
+/**
+ * The figures once they are what the test expects, or as they are at the deadline: the exporter may
+ * lag the calls a little, and a whole comparison reads better than a timeout.
+ */
+async function settledFigures<T>(scrape: () => Promise<string>, figures: (samples: Sample[]) => T, expected: T): Promise<{ actual: T; text: string }> {
+  let last = { actual: figures([]), text: '' };
+  await eventually(
+    async () => {
+      const text = await scrape();
+      last = { actual: figures(samplesOf(text)), text };
+      return JSON.stringify(last.actual) === JSON.stringify(expected) ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: 'the expected figures on the metrics endpoint' },
+  ).catch(() => undefined);
+  return last;
+}
+
 describe('metrics through the SDK meter', () => {
   it("a worker's Prometheus endpoint counts token requests by outcome, calls by status class, and shows a disabled server by status, with no secret, token or query in it", async function () {
     this.timeout(240_000);
     const bed = testBed();
     const taskQueue = `tq-${randomUUID()}`;
-    const metricsPort = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE, PROMETHEUS_BIND_ADDRESS: `127.0.0.1:${metricsPort}` };
-    delete env[CODEC_KEYS_ENV];
-    const worker = await startWorkerProcess(bed.temporal, taskQueue, { env, onOutput: (text) => capturedLogs.push(text) });
+    const { worker, scrape } = await startMetricsWorker(bed, taskQueue);
     try {
       const calling = bed.serverConfig('client_secret_basic');
       const disabled = bed.serverConfig('client_secret_post');
@@ -99,22 +130,52 @@ describe('metrics through the SDK meter', () => {
         servers: { [`${a} OK`]: 1, [`${b} OK`]: 0, [`${b} Error`]: 1, [`${b} NotAuthorized`]: 0 },
         cacheAnswers: 4,
       };
-      let scrape = '';
-      // The exporter may lag the calls a little: wait for the figures, then compare them whole for a readable difference.
-      await eventually(
-        async () => {
-          scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-          return JSON.stringify(figures(samplesOf(scrape))) === JSON.stringify(expected) ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 250, what: 'the expected figures on the metrics endpoint' },
-      ).catch(() => undefined);
-      capturedLogs.push(scrape);
-      assert.deepEqual(figures(samplesOf(scrape)), expected);
+      const { actual, text } = await settledFigures(scrape, figures, expected);
+      assert.deepEqual(actual, expected);
 
-      for (const secret of [...bed.secretsUsed(), token, queryMarker]) assert.ok(!scrape.includes(secret), 'a secret, token or query string is in the metrics');
-      assert.ok(!/whoami|no-such-route|Bearer/.test(scrape), 'a URL path or header is in the metrics');
+      for (const secret of [...bed.secretsUsed(), token, queryMarker]) assert.ok(!text.includes(secret), 'a secret, token or query string is in the metrics');
+      assert.ok(!/whoami|no-such-route|Bearer/.test(text), 'a URL path or header is in the metrics');
     } finally {
       await worker.kill();
+    }
+  });
+
+  it('a worker that takes a server over reports its status afresh at its first live step (nothing is recorded during replay), and a deleted server drops to 0 in every status', async function () {
+    this.timeout(240_000);
+    const bed = testBed();
+    const taskQueue = `tq-${randomUUID()}`;
+    const deleted = bed.serverConfig('client_secret_basic');
+    const disabled = bed.serverConfig('client_secret_basic', { clientSecret: { source: 'local', value: `wrong-secret-${randomUUID()}` } });
+    const c = normaliseServerName(deleted.name);
+    const d = normaliseServerName(disabled.name);
+    const statuses = (samples: Sample[], server: string) =>
+      Object.fromEntries(['NotAuthorized', 'OK', 'Error'].map((status) => [status, total(samples, 'temporal_oauth_servers', { server, status })]));
+
+    const first = await startMetricsWorker(bed, taskQueue);
+    try {
+      assert.equal((await createServer(bed.client, deleted, { taskQueue })).status, 'OK');
+      assert.equal((await createServer(bed.client, disabled, { taskQueue })).status, 'Error');
+      await deleteServer(bed.client, deleted.name);
+      const expected = { [c]: { NotAuthorized: 0, OK: 0, Error: 0 }, [d]: { NotAuthorized: 0, OK: 0, Error: 1 } };
+      const { actual } = await settledFigures(first.scrape, (samples) => ({ [c]: statuses(samples, c), [d]: statuses(samples, d) }), expected);
+      assert.deepEqual(actual, expected);
+    } finally {
+      await first.worker.kill();
+    }
+
+    const second = await startMetricsWorker(bed, taskQueue);
+    try {
+      // Still disabled: the status does not change, and yet the new worker must say which it is.
+      assert.equal((await authorizeServer(bed.client, disabled.name)).status, 'Error');
+      const expected = { [d]: { NotAuthorized: 0, OK: 0, Error: 1 }, [`${d} token requests`]: 1 };
+      const { actual } = await settledFigures(
+        second.scrape,
+        (samples) => ({ [d]: statuses(samples, d), [`${d} token requests`]: total(samples, 'temporal_oauth_token_requests', { server: d, outcome: 'invalid_client' }) }),
+        expected,
+      );
+      assert.deepEqual(actual, expected);
+    } finally {
+      await second.worker.kill();
     }
   });
 });

@@ -14,14 +14,30 @@ import type { WebServiceCallInput, WebServiceCallResult } from './web-service-ca
  * status class and method only.
  */
 export const ActivityMetric = {
-  TokenRequests: 'temporal_oauth_token_requests',
-  TokenRequestDuration: 'temporal_oauth_token_request_duration_milliseconds',
-  TokenCacheHits: 'temporal_oauth_token_cache_hits',
-  TokenCacheWaits: 'temporal_oauth_token_cache_waits',
-  WebServiceCalls: 'temporal_oauth_web_service_calls',
-  WebServiceCallDuration: 'temporal_oauth_web_service_call_duration_milliseconds',
-  FanOutDuration: 'temporal_oauth_fan_out_duration_milliseconds',
+  TokenRequests: { name: 'temporal_oauth_token_requests', help: 'Token requests (token activity attempts) by server and outcome' },
+  TokenRequestDuration: { name: 'temporal_oauth_token_request_duration_milliseconds', help: 'Duration of a token request, by server and outcome' },
+  TokenCacheHits: { name: 'temporal_oauth_token_cache_hits', help: "Calls answered at once from the worker's token cache, by server" },
+  TokenCacheWaits: { name: 'temporal_oauth_token_cache_waits', help: "Calls that waited for the server's workflow for a token or its status, by server" },
+  WebServiceCalls: { name: 'temporal_oauth_web_service_calls', help: 'webServiceCall attempts by server, method and status class' },
+  WebServiceCallDuration: {
+    name: 'temporal_oauth_web_service_call_duration_milliseconds',
+    help: 'Duration of a webServiceCall attempt (token wait included), by server, method and status class',
+  },
+  FanOutDuration: { name: 'temporal_oauth_fan_out_duration_milliseconds', help: "Duration of telling a server's dependents of a change (one activity), by server" },
 } as const;
+
+interface MetricSpec {
+  name: string;
+  help: string;
+}
+
+function counter({ name, help }: MetricSpec) {
+  return Context.current().metricMeter.createCounter(name, undefined, help);
+}
+
+function histogram({ name, help }: MetricSpec) {
+  return Context.current().metricMeter.createHistogram(name, 'int', 'ms', help);
+}
 
 /** What a webServiceCall got: the class of the status it ended with, or why there was none. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'network_error' | 'refused' | 'cancelled';
@@ -31,14 +47,10 @@ const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PAT
 /** A label for what a workflow author wrote, only once it is known to be a valid name or method: anything else would be an unbounded, unvetted label. */
 const UNRECOGNISED = 'invalid';
 
-function meter() {
-  return Context.current().metricMeter;
-}
-
 /** Counts and times one run of `work`, labelled by what `outcome` makes of how it ended. */
 async function measured<T>(
-  counter: string,
-  histogram: string,
+  count: MetricSpec,
+  time: MetricSpec,
   tags: MetricTags,
   outcome: (settled: { value: T } | { error: unknown }) => MetricTags,
   work: () => Promise<T>,
@@ -46,8 +58,8 @@ async function measured<T>(
   const started = performance.now();
   const record = (settled: { value: T } | { error: unknown }) => {
     const labels = { ...tags, ...outcome(settled) };
-    meter().createCounter(counter).add(1, labels);
-    meter().createHistogram(histogram, 'int', 'ms').record(Math.round(performance.now() - started), labels);
+    counter(count).add(1, labels);
+    histogram(time).record(Math.round(performance.now() - started), labels);
   };
   try {
     const value = await work();
@@ -119,15 +131,13 @@ export function withFanOutMetrics(tell: (input: TellDependentsInput) => Promise<
     try {
       return await tell(input);
     } finally {
-      meter()
-        .createHistogram(ActivityMetric.FanOutDuration, 'int', 'ms')
-        .record(Math.round(performance.now() - started), { server: normaliseServerName(input.message.server) });
+      histogram(ActivityMetric.FanOutDuration).record(Math.round(performance.now() - started), { server: normaliseServerName(input.message.server) });
     }
   };
 }
 
 /** Counts, by server, the calls the worker's token cache answered at once (hits) and those that waited for the server's workflow. */
 export const tokenCacheMetrics: TokenCacheObserver = {
-  hit: (server) => meter().createCounter(ActivityMetric.TokenCacheHits).add(1, { server: normaliseServerName(server) }),
-  wait: (server) => meter().createCounter(ActivityMetric.TokenCacheWaits).add(1, { server: normaliseServerName(server) }),
+  hit: (server) => counter(ActivityMetric.TokenCacheHits).add(1, { server: normaliseServerName(server) }),
+  wait: (server) => counter(ActivityMetric.TokenCacheWaits).add(1, { server: normaliseServerName(server) }),
 };

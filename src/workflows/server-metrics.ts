@@ -3,9 +3,8 @@ import type { ServerStatus } from '../contract/definitions';
 import { normaliseServerName } from '../oauth/server-name';
 
 export const ServerMetric = {
-  /** 1 for the status a server is in, 0 for the others, by server and status: `sum by (status)` counts servers. */
-  Servers: 'temporal_oauth_servers',
-  Dependents: 'temporal_oauth_server_dependents',
+  Servers: { name: 'temporal_oauth_servers', help: 'By server and status: 1 for the status the server is in, 0 for the others' },
+  Dependents: { name: 'temporal_oauth_server_dependents', help: 'Workflows registered as dependents of the server' },
 } as const;
 
 const STATUSES: readonly ServerStatus[] = ['NotAuthorized', 'OK', 'Error'];
@@ -42,10 +41,12 @@ export class ServerMetrics {
     const now: Reported = { status: state.deleted ? undefined : state.status, dependents: state.deleted ? 0 : state.dependents.length };
     const server = normaliseServerName(state.config.name);
     if (!this.reported || this.reported.status !== now.status) {
-      const gauge = wf.metricMeter.createGauge(ServerMetric.Servers);
+      const gauge = wf.metricMeter.createGauge(ServerMetric.Servers.name, 'int', undefined, ServerMetric.Servers.help);
       for (const status of STATUSES) gauge.set(status === now.status ? 1 : 0, { server, status });
     }
-    if (!this.reported || this.reported.dependents !== now.dependents) wf.metricMeter.createGauge(ServerMetric.Dependents).set(now.dependents, { server });
+    if (!this.reported || this.reported.dependents !== now.dependents) {
+      wf.metricMeter.createGauge(ServerMetric.Dependents.name, 'int', undefined, ServerMetric.Dependents.help).set(now.dependents, { server });
+    }
     this.reported = now;
   }
 }
