@@ -30,10 +30,10 @@ function samplesOf(text: string): Sample[] {
   return samples;
 }
 
-/** The sum over every series of `name` that has these labels (whatever its namespace, task queue or activity type). */
+/** The sum over every series of `name` that has these labels (whatever its namespace, task queue or activity type); an absent label is empty, as in PromQL. */
 function total(samples: Sample[], name: string, labels: Record<string, string>): number {
   return samples
-    .filter((sample) => sample.name === name && Object.entries(labels).every(([label, value]) => sample.labels[label] === value))
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([label, value]) => (sample.labels[label] ?? '') === value))
     .reduce((sum, sample) => sum + sample.value, 0);
 }
 
@@ -91,6 +91,9 @@ describe('metrics through the SDK meter', () => {
       assert.equal((await callFromWorkflow(taskQueue, { server: calling.name, url: `${bed.api.url}/whoami?marker=${queryMarker}` })).status, 200);
       assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: calling.name, url: `${bed.api.url}/no-such-route` })), WebServiceCallFailure.HttpClientError);
       assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: calling.name, url: `${closedOrigin}/x`, timeoutMs: 2_000 })), WebServiceCallFailure.HttpTransport);
+      // Bad input: what the author wrote is no label, not even the server's name.
+      const badServerName = `bad-input-${randomUUID()}`;
+      assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: badServerName, url: 'not a URL' })), WebServiceCallFailure.InvalidInput);
 
       // The disable: a wrong secret, and an authorize that the authorization server refuses.
       await editServer(bed.client, disabled.name, { clientSecret: { source: 'local', value: wrongSecret } });
@@ -114,6 +117,7 @@ describe('metrics through the SDK meter', () => {
           [`${a} GET 4xx`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: '4xx' }),
           [`${a} GET network_error`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: 'network_error' }),
           [`${b} GET refused`]: total(samples, 'temporal_oauth_web_service_calls', { server: b, method: 'GET', status_class: 'refused' }),
+          'bad input refused': total(samples, 'temporal_oauth_web_service_calls', { server: '', method: '', status_class: 'refused' }),
           timed: total(samples, 'temporal_oauth_web_service_call_duration_milliseconds_count', { server: a }),
         },
         servers: {
@@ -126,14 +130,14 @@ describe('metrics through the SDK meter', () => {
       });
       const expected = {
         tokenRequests: { [`${a} ok`]: 1, [`${b} ok`]: 1, [`${b} invalid_client`]: 1, timed: 1 },
-        calls: { [`${a} GET 2xx`]: 2, [`${a} GET 4xx`]: 1, [`${a} GET network_error`]: 1, [`${b} GET refused`]: 1, timed: 4 },
+        calls: { [`${a} GET 2xx`]: 2, [`${a} GET 4xx`]: 1, [`${a} GET network_error`]: 1, [`${b} GET refused`]: 1, 'bad input refused': 1, timed: 4 },
         servers: { [`${a} OK`]: 1, [`${b} OK`]: 0, [`${b} Error`]: 1, [`${b} NotAuthorized`]: 0 },
         cacheAnswers: 4,
       };
       const { actual, text } = await settledFigures(scrape, figures, expected);
       assert.deepEqual(actual, expected);
 
-      for (const secret of [...bed.secretsUsed(), token, queryMarker]) assert.ok(!text.includes(secret), 'a secret, token or query string is in the metrics');
+      for (const secret of [...bed.secretsUsed(), token, queryMarker, badServerName]) assert.ok(!text.includes(secret), 'a secret, token or query string is in the metrics');
       assert.ok(!/whoami|no-such-route|Bearer/.test(text), 'a URL path or header is in the metrics');
     } finally {
       await worker.kill();

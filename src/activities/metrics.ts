@@ -42,11 +42,6 @@ function histogram({ name, help }: MetricSpec) {
 /** What a webServiceCall got: the class of the status it ended with, or why there was none. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'network_error' | 'refused' | 'cancelled';
 
-const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** A label for what a workflow author wrote, only once it is known to be a valid name or method: anything else would be an unbounded, unvetted label. */
-const UNRECOGNISED = 'invalid';
-
 /** Counts and times one run of `work`, labelled by what `outcome` makes of how it ended. */
 async function measured<T>(
   count: MetricSpec,
@@ -94,12 +89,16 @@ export function withWebServiceCallMetrics(call: (input: WebServiceCallInput) => 
   };
 }
 
+/**
+ * Every call but one refused as bad input got past the input's check, so its server is a name and
+ * its method one of the six; bad input has empty ones (no server's name is empty), since what an
+ * author wrote there would be an unbounded label, and might be anything.
+ */
 function callLabels(input: WebServiceCallInput, settled: { value: WebServiceCallResult } | { error: unknown }): MetricTags {
   const invalid = 'error' in settled && settled.error instanceof ApplicationFailure && settled.error.type === WebServiceCallFailure.InvalidInput;
-  const method = input.method ?? 'GET';
   return {
-    server: invalid || typeof input.server !== 'string' ? UNRECOGNISED : normaliseServerName(input.server),
-    method: invalid || !METHODS.has(method) ? UNRECOGNISED : method,
+    server: invalid ? '' : normaliseServerName(input.server),
+    method: invalid ? '' : (input.method ?? 'GET'),
     status_class: 'error' in settled ? failureClass(settled.error) : statusClass(settled.value.status),
   };
 }
@@ -111,12 +110,21 @@ function statusClass(status: number): StatusClass {
   return '2xx';
 }
 
-/** A failure that carries the answer's status is classed by it; a transport failure had none; any other was refused before a request left. */
+/** The failures of a call that got an answer: their details carry its status. */
+const ANSWERED: ReadonlySet<string> = new Set([
+  WebServiceCallFailure.HttpClientError,
+  WebServiceCallFailure.HttpRetryableStatus,
+  WebServiceCallFailure.RetryAfterTooLong,
+  WebServiceCallFailure.ResponseTooLarge,
+  WebServiceCallFailure.InvalidResponseBody,
+  WebServiceCallFailure.RedirectRefused,
+]);
+
+/** An answered failure is classed by the answer's status; a transport failure had none; any other was refused before a request left. */
 function failureClass(error: unknown): StatusClass {
   if (isCancellation(error)) return 'cancelled';
-  if (!(error instanceof ApplicationFailure)) return 'network_error';
-  if (error.type === WebServiceCallFailure.HttpTransport) return 'network_error';
-  const status = (error.details?.[0] as { status?: unknown } | undefined)?.status;
+  if (!(error instanceof ApplicationFailure) || error.type === WebServiceCallFailure.HttpTransport) return 'network_error';
+  const status = ANSWERED.has(error.type ?? '') ? (error.details?.[0] as { status?: unknown } | undefined)?.status : undefined;
   return typeof status === 'number' ? statusClass(status) : 'refused';
 }
 
