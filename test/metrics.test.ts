@@ -10,6 +10,7 @@ import { freePort } from './support/free-port';
 import { callFromWorkflow, failureTypeOf } from './support/run-workflow';
 import { CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-processes';
+import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 
 interface Sample {
   name: string;
@@ -72,7 +73,7 @@ async function settledFigures<T>(scrape: () => Promise<string>, figures: (sample
 }
 
 describe('metrics through the SDK meter', () => {
-  it("a worker's Prometheus endpoint counts token requests by outcome, calls by status class, and shows a disabled server by status, with no secret, token or query in it", async function () {
+  it("a worker's Prometheus endpoint counts token requests by outcome, calls by status class and cache answers, shows a disabled server by status with its dependent and the fan-outs that told it, and holds no secret, token, path or query", async function () {
     this.timeout(240_000);
     const bed = testBed();
     const taskQueue = `tq-${randomUUID()}`;
@@ -95,7 +96,10 @@ describe('metrics through the SDK meter', () => {
       const badServerName = `bad-input-${randomUUID()}`;
       assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: badServerName, url: 'not a URL' })), WebServiceCallFailure.InvalidInput);
 
-      // The disable: a wrong secret, and an authorize that the authorization server refuses.
+      const dependent = await bed.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [disabled.name] });
+      await eventually(async () => ((await dependent.query(probeStatusQuery)) === 'OK' ? true : undefined), { what: 'the dependent registered' });
+
+      // The disable: a wrong secret, and an authorize that the authorization server refuses; the dependent is told of each.
       await editServer(bed.client, disabled.name, { clientSecret: { source: 'local', value: wrongSecret } });
       assert.equal((await authorizeServer(bed.client, disabled.name)).status, 'Error');
       assert.equal(await failureTypeOf(callFromWorkflow(taskQueue, { server: disabled.name, url: `${bed.api.url}/whoami` })), WebServiceCallFailure.ServerDisabled);
@@ -126,12 +130,16 @@ describe('metrics through the SDK meter', () => {
           [`${b} Error`]: total(samples, 'temporal_oauth_servers', { server: b, status: 'Error' }),
           [`${b} NotAuthorized`]: total(samples, 'temporal_oauth_servers', { server: b, status: 'NotAuthorized' }),
         },
+        dependents: total(samples, 'temporal_oauth_server_dependents', { server: b }),
+        toldDependents: total(samples, 'temporal_oauth_fan_out_duration_milliseconds_count', { server: b }) >= 2,
         cacheAnswers: total(samples, 'temporal_oauth_token_cache_hits', { server: a }) + total(samples, 'temporal_oauth_token_cache_waits', { server: a }),
       });
       const expected = {
         tokenRequests: { [`${a} ok`]: 1, [`${b} ok`]: 1, [`${b} invalid_client`]: 1, timed: 1 },
         calls: { [`${a} GET 2xx`]: 2, [`${a} GET 4xx`]: 1, [`${a} GET network_error`]: 1, [`${b} GET refused`]: 1, 'bad input refused': 1, timed: 4 },
         servers: { [`${a} OK`]: 1, [`${b} OK`]: 0, [`${b} Error`]: 1, [`${b} NotAuthorized`]: 0 },
+        dependents: 1,
+        toldDependents: true,
         cacheAnswers: 4,
       };
       const { actual, text } = await settledFigures(scrape, figures, expected);
@@ -139,6 +147,8 @@ describe('metrics through the SDK meter', () => {
 
       for (const secret of [...bed.secretsUsed(), token, queryMarker, badServerName]) assert.ok(!text.includes(secret), 'a secret, token or query string is in the metrics');
       assert.ok(!/whoami|no-such-route|Bearer/.test(text), 'a URL path or header is in the metrics');
+      await dependent.signal(finishSignal);
+      await dependent.result();
     } finally {
       await worker.kill();
     }
