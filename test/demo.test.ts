@@ -63,7 +63,7 @@ describe('the main job (npm start)', () => {
   it('starts everything, calls the API, prints every URL and a CLI line that works, shows the import as it goes, stops quietly on Ctrl-C, and a second start continues the same server and import', async function () {
     this.timeout(420_000);
     const stateDir = mkdtempSync(join(tmpdir(), 'temporal-oauth-demo-'));
-    const ports = { TEMPORAL_PORT: 0, TEMPORAL_UI_PORT: 0, DEMO_AUTH_PORT: 0, DEMO_API_PORT: 0, DEMO_CODEC_PORT: 0, DEMO_ADMIN_PORT: 0 };
+    const ports = { TEMPORAL_PORT: 0, TEMPORAL_UI_PORT: 0, DEMO_AUTH_PORT: 0, DEMO_API_PORT: 0, DEMO_CODEC_PORT: 0, DEMO_ADMIN_PORT: 0, DEMO_METRICS_PORT: 0 };
     for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
     const records = 3000;
     const env: NodeJS.ProcessEnv = {
@@ -98,6 +98,13 @@ describe('the main job (npm start)', () => {
       assert.match(first.output, new RegExp(`decoded by http://127\\.0\\.0\\.1:${ports.DEMO_CODEC_PORT}`));
       assert.match(first.output, new RegExp(`OAuth servers page +http://127\\.0\\.0\\.1:${ports.DEMO_ADMIN_PORT} \\(log in with the password in ${join(stateDir, 'admin-password')}\\)`));
       assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_ADMIN_PORT}/`, { redirect: 'manual' })).headers.get('location'), '/login');
+      const metricsUrl = `http://127.0.0.1:${ports.DEMO_METRICS_PORT}/metrics`;
+      assert.match(first.output, new RegExp(`Metrics \\(Prometheus\\) +${metricsUrl.replace(/\./g, '\\.')}`));
+      // The whoami call above is on it, once the exporter has caught up.
+      await eventually(async () => /^temporal_oauth_web_service_calls\{[^}]*status_class="2xx"/m.test(await (await fetch(metricsUrl)).text()) || undefined, {
+        timeoutMs: 30_000,
+        what: 'the whoami call on the metrics endpoint',
+      });
 
       // The CLI line works as printed, pasted into a shell in the repository.
       const [, cliLine] = await first.printed(/Admin CLI +(.+)\n/, 'the CLI example');

@@ -3,6 +3,7 @@ import { parseSecretReferences, SECRET_REFERENCES_ENV, type SecretReferences } f
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
 import { createAcquireToken } from './acquire-token';
 import { DependentRegistrations } from './dependent-registrations';
+import { tokenCacheMetrics, withFanOutMetrics, withTokenRequestMetrics, withWebServiceCallMetrics } from './metrics';
 import { perNamespace } from './per-namespace';
 import { createRegisterOAuthDependent } from './register-dependent';
 import { createTellOAuthDependents } from './tell-dependents';
@@ -30,12 +31,12 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   const secrets = new SecretResolver([envSecretProvider, fileSecretProvider, ...(options.secretProviders ?? [])], {
     references: options.secretReferences ?? parseSecretReferences(process.env[SECRET_REFERENCES_ENV] ?? ''),
   });
-  const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client)));
+  const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client), Date.now, tokenCacheMetrics));
   return {
-    acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
-    webServiceCall: createWebServiceCall(tokens),
+    acquireOAuthToken: withTokenRequestMetrics(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS })),
+    webServiceCall: withWebServiceCallMetrics(createWebServiceCall(tokens)),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
-    tellOAuthDependents: createTellOAuthDependents(),
+    tellOAuthDependents: withFanOutMetrics(createTellOAuthDependents()),
   };
 }
 

@@ -11,6 +11,12 @@ import type { TokenSource } from './token-source';
  */
 export const STATUS_RECHECK_MS = 1_000;
 
+/** Told, by server, whether a caller was answered from the cache at once or waited for the server's workflow. */
+export interface TokenCacheObserver {
+  hit(server: string): void;
+  wait(server: string): void;
+}
+
 export interface UsableToken {
   token: HeldToken;
   allowedOrigins: string[];
@@ -31,12 +37,14 @@ export class WorkerTokenCache {
   constructor(
     private readonly source: TokenSource,
     private readonly now: () => number = Date.now,
+    private readonly observer?: TokenCacheObserver,
   ) {}
 
   async get(server: string): Promise<UsableToken> {
     const key = normaliseServerName(server);
     const cached = this.grants.get(key);
-    if (cached && this.isFresh(cached.grant) && this.now() - cached.checkedAt < STATUS_RECHECK_MS) return usable(server, cached.grant);
+    if (cached && this.isFresh(cached.grant) && this.now() - cached.checkedAt < STATUS_RECHECK_MS) return this.hit(server, cached.grant);
+    this.observer?.wait(server);
     return usable(
       server,
       await this.singleFlight(key, async () => {
@@ -50,8 +58,14 @@ export class WorkerTokenCache {
   async replaceRejected(server: string, rejectedSerial: number): Promise<UsableToken> {
     const key = normaliseServerName(server);
     const cached = this.grants.get(key)?.grant;
-    if (cached?.token && cached.token.serial !== rejectedSerial && this.isFresh(cached)) return usable(server, cached);
+    if (cached?.token && cached.token.serial !== rejectedSerial && this.isFresh(cached)) return this.hit(server, cached);
+    this.observer?.wait(server);
     return usable(server, await this.singleFlight(`${key}#${rejectedSerial}`, () => this.source.fresh(server, rejectedSerial), key));
+  }
+
+  private hit(server: string, grant: TokenGrant): UsableToken {
+    this.observer?.hit(server);
+    return usable(server, grant);
   }
 
   private isFresh(grant: TokenGrant): boolean {

@@ -44,8 +44,10 @@ function storeImportBatch(_batch: ImportBatch): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // The SDK's INFO lines (bundling, worker states) would bury the URLs this job prints.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const metricsAddress = `127.0.0.1:${Number(process.env.DEMO_METRICS_PORT ?? 9404)}`;
+  // The SDK's INFO lines (bundling, worker states) would bury the URLs this job prints. The plugin's
+  // metrics go through the SDK's meter, so they come out wherever this process-wide Runtime exports.
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
   const closers: Array<() => Promise<void>> = [];
   const shutdown = async () => {
     for (const close of closers.reverse()) await close().catch((error: unknown) => log(`while stopping: ${String(error)}`));
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
     log(`Authorization server   ${authorizationServer.issuer} (token endpoint ${authorizationServer.tokenEndpoint})`);
     log(`Resource API           ${api.url}`);
     log(`Worker task queue      ${TASK_QUEUE}`);
+    log(`Metrics (Prometheus)   http://${metricsAddress}/metrics`);
     log(`Admin CLI              ${cliExample(temporal.address, temporal.namespace, cliCodecKeys)}`);
     log('');
     log('Running. Press Ctrl-C to stop.');

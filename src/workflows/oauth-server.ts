@@ -41,6 +41,7 @@ import {
   type ServerState,
 } from './server-machine';
 import { arrivedEncrypted } from './encrypted-input';
+import { ServerMetrics } from './server-metrics';
 import { availabilityMessageOf, grantOf, historyOf, viewOf } from './server-views';
 import {
   checkAdminRequest,
@@ -92,6 +93,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   const rules = wf.patched(MACHINE_RULES_PATCH) ? CURRENT_RULES : LEGACY_RULES;
   const fansOutByActivity = wf.patched(FAN_OUT_BY_ACTIVITY_PATCH);
   let state = initialState(input.config, input.state, workflowNow());
+  const metrics = new ServerMetrics(state);
   const answers = new Map<number, Outcome>();
   const requestScopes = new Map<number, wf.CancellationScope>();
   let lastWaiter = 0;
@@ -104,6 +106,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   const apply = (event: ServerEvent): Promise<void> | undefined => {
     const transition = step(state, event, rules);
     state = transition.state;
+    metrics.observe(state);
     let running: Promise<void> | undefined;
     for (const command of transition.commands) running = carryOut(command) ?? running;
     return running;

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   if (!address || !namespace || !taskQueue) throw new Error('usage: worker-process <address> <namespace> <taskQueue>');
   // The shutdown on SIGTERM is this entry's own (below), so the runtime installs no signal handlers.
   // DEBUG, as the suite's own worker: all it says goes to the final scan for leaked secrets and tokens.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('DEBUG') });
+  // PROMETHEUS_BIND_ADDRESS (host:port) exports the worker's metrics there, as a user's Runtime would.
+  const prometheus = process.env.PROMETHEUS_BIND_ADDRESS;
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('DEBUG'), ...(prometheus ? { telemetryOptions: { metrics: { prometheus: { bindAddress: prometheus } } } } : {}) });
   const connectionOptions = process.env.TEMPORAL_ADDRESS ? loadClientConnectConfig().connectionOptions : {};
   const connection = await NativeConnection.connect({ ...connectionOptions, address });
   const identity = `worker-process-${process.pid}`;
