@@ -8,6 +8,7 @@ import { createRegisterOAuthDependent } from './register-dependent';
 import { createTellOAuthDependents } from './tell-dependents';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
+import { tracedTokenRequest, tracedWebServiceCall } from './tracing';
 import { createWebServiceCall } from './web-service-call';
 
 export interface OAuthActivitiesOptions {
@@ -32,8 +33,8 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   });
   const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client)));
   return {
-    acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
-    webServiceCall: createWebServiceCall(tokens),
+    acquireOAuthToken: tracedTokenRequest(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS })),
+    webServiceCall: tracedWebServiceCall(createWebServiceCall(tokens)),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
     tellOAuthDependents: createTellOAuthDependents(),
   };
