@@ -9,6 +9,7 @@ import { createRegisterOAuthDependent } from './register-dependent';
 import { createTellOAuthDependents } from './tell-dependents';
 import { WorkerTokenCache } from './token-cache';
 import { workflowTokenSource } from './token-source';
+import { tracedTokenRequest, tracedWebServiceCall } from './tracing';
 import { createWebServiceCall } from './web-service-call';
 
 export interface OAuthActivitiesOptions {
@@ -33,8 +34,10 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   });
   const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client), Date.now, tokenCacheMetrics));
   return {
-    acquireOAuthToken: withTokenRequestMetrics(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS })),
-    webServiceCall: withWebServiceCallMetrics(createWebServiceCall(tokens)),
+    acquireOAuthToken: withTokenRequestMetrics(
+      tracedTokenRequest(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS })),
+    ),
+    webServiceCall: withWebServiceCallMetrics(tracedWebServiceCall(createWebServiceCall(tokens))),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
     tellOAuthDependents: withFanOutMetrics(createTellOAuthDependents()),
   };

@@ -7,12 +7,16 @@ import type { WebServiceCallInput } from './web-service-call-types';
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** What a call without a method sends. */
+export const DEFAULT_METHOD = 'GET';
+
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const inputSchema = z
   .object({
     server: z.string({ error: 'server must be the name of an OAuth server' }).min(1).max(50),
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], { error: 'method must be GET, HEAD, POST, PUT, PATCH or DELETE' }).default('GET'),
+    method: z.enum(METHODS, { error: 'method must be GET, HEAD, POST, PUT, PATCH or DELETE' }).default(DEFAULT_METHOD),
     // Parsed once here; the call uses the URL object from then on.
     url: z.string({ error: 'url must be text' }).transform((text, context) => {
       const url = URL.parse(text);
