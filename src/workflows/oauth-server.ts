@@ -294,7 +294,9 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
           const probeInMs = Math.max(1, probe.dueAt - workflowNow());
           if (!(await wf.condition(() => interrupted() || state.probe !== probe, probeInMs))) void apply({ type: 'probeDue', at: workflowNow() });
         } else {
-          await wf.condition(interrupted);
+          // Where requests are not awaited below, the end of one (a token, or a probe to schedule) wakes the loop.
+          const pending = state.request;
+          await wf.condition(() => interrupted() || (rules.schedulesRefreshes && state.request !== pending));
         }
       }
       if (state.deleted) return;
