@@ -32,7 +32,7 @@ const DEADLINE_MARGIN_MS = 250;
 /** The deadline comes from the server's clock: a worker clock running ahead must not leave an exchange no time at all. */
 const MIN_EXCHANGE_MS = 500;
 /** The type of the failed attempt that stands for a scheduled refresh's wait. */
-const REFRESH_NOT_DUE = 'OAuthTokenRefreshNotDue';
+export const REFRESH_NOT_DUE = 'OAuthTokenRefreshNotDue';
 
 export interface AcquireTokenDependencies {
   secrets: SecretResolver;
