@@ -99,6 +99,8 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   let state = initialState(input.config, input.state, workflowNow(), rules);
   const answers = new Map<number, Outcome>();
   const requestScopes = new Map<number, wf.CancellationScope>();
+  /** Token outcomes being carried out (telling dependents, say): the loop no longer awaits them, so continue-as-new and the end wait for them. */
+  let settling = 0;
   let lastWaiter = 0;
 
   /**
@@ -170,17 +172,26 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     try {
       // Legacy runs never cancel a request: they keep the direct await they were recorded with.
       const token = await (rules.cancelsSupersededRequests ? scope.run(acquire) : acquire());
-      await applyAndWait({ type: 'tokenObtained', requestId, token });
+      await settle({ type: 'tokenObtained', requestId, token });
     } catch (error) {
       // Cancelled by an edit or a delete: the machine has already moved on.
       if (scope.consideredCancelled && !wf.CancellationScope.current().consideredCancelled && wf.isCancellation(error)) return;
       if (!(error instanceof wf.ActivityFailure) || wf.isCancellation(error)) throw error;
       const failedAt = workflowNow();
-      await applyAndWait({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, Math.max(0, failedAt - startedAt), failedAt, config.maxWait) });
+      await settle({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, Math.max(0, failedAt - startedAt), failedAt, config.maxWait) });
     } finally {
       requestScopes.delete(requestId);
     }
   };
+  const settle = async (outcome: ServerEvent): Promise<void> => {
+    settling += 1;
+    try {
+      await applyAndWait(outcome);
+    } finally {
+      settling -= 1;
+    }
+  };
+  const allFinished = () => wf.allHandlersFinished() && settling === 0;
   /** Feeds a waiting request to the machine and waits until it is answered. */
   const waitFor = async (event: (waiter: number) => ServerEvent): Promise<Outcome> => {
     const waiter = ++lastWaiter;
@@ -310,7 +321,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       if (wf.workflowInfo().continueAsNewSuggested) {
         // A handler may be waiting for a token that only this loop can fetch: go and fetch it first.
         const mustFetch = () => awaitingStart(state) !== undefined && isAcquiring(state);
-        await wf.condition(() => (wf.allHandlersFinished() && mayContinueAsNew(state)) || mustFetch() || state.deleted);
+        await wf.condition(() => (allFinished() && mayContinueAsNew(state)) || mustFetch() || state.deleted);
         if (state.deleted) return;
         if (mustFetch()) continue;
         // Only a scheduled refresh can be left: the new run schedules it again.
@@ -325,11 +336,11 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     if (!wf.isCancellation(error)) throw error;
     await wf.CancellationScope.nonCancellable(async () => {
       await applyAndWait({ type: 'delete', at: workflowNow(), cancelled: true });
-      await wf.condition(wf.allHandlersFinished);
+      await wf.condition(allFinished);
     });
     throw error;
   }
-  await wf.condition(wf.allHandlersFinished);
+  await wf.condition(allFinished);
 }
 
 /**
