@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { authorizeServer, createServer } from '../src';
 import { dependentsQuery, serverWorkflowId } from '../src/contract/definitions';
 import { startBreakableTokenEndpoint } from '../test/support/breakable-token-endpoint';
+import { busyActivities } from '../test/support/busy-activities';
 import { eventually } from '../test/support/eventually';
 import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
@@ -107,13 +108,13 @@ async function allIdle(handles: readonly WorkflowHandle[]): Promise<void> {
   );
 }
 
-/** The server's history length once it has nothing left to do: no workflow task, no activity, and no new event for a poll. */
+/** The server's history length once it has nothing left to do: no workflow task, no activity (but a refresh waiting for its time), and no new event for a poll. */
 async function settledHistoryLength(server: WorkflowHandle): Promise<number> {
   let previous = -1;
   return eventually(
     async () => {
       const { historyLength, raw } = await server.describe();
-      const idle = !raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0 && historyLength === previous;
+      const idle = !raw.pendingWorkflowTask && busyActivities(raw.pendingActivities) === 0 && historyLength === previous;
       previous = historyLength;
       return idle ? historyLength : undefined;
     },

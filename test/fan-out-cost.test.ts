@@ -5,16 +5,17 @@ import { authorizeServer, createServer, listDependents } from '../src';
 import { serverWorkflowId } from '../src/contract/definitions';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
+import { busyActivities } from './support/busy-activities';
 import { eventually } from './support/eventually';
 import { testBed } from './support/test-bed';
 
-/** The history's length once nothing is under way: no pending activity and no pending workflow task. */
+/** The history's length once nothing is under way: no pending activity (but a refresh waiting for its time) and no pending workflow task. */
 async function settledHistoryLength(client: Client, server: string): Promise<number> {
   const handle = client.workflow.getHandle(serverWorkflowId(server));
   return eventually(
     async () => {
       const { raw } = await handle.describe();
-      const busy = (raw.pendingActivities?.length ?? 0) > 0 || raw.pendingWorkflowTask;
+      const busy = busyActivities(raw.pendingActivities) > 0 || raw.pendingWorkflowTask;
       return busy ? undefined : Number(raw.workflowExecutionInfo?.historyLength);
     },
     { what: `the history of ${server} settled`, timeoutMs: 30_000, intervalMs: 200 },

@@ -3,7 +3,7 @@
  * deliberate, compatible change to a workflow, and commit the new files beside the old ones: old
  * histories must keep replaying on today's code, which is the point of keeping them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
@@ -15,9 +15,22 @@ import { finishSignal, type callOnce, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
 import { importSink } from './support/import-sink';
-import { testBed } from './support/test-bed';
+import { API_SCOPES, testBed } from './support/test-bed';
 
 export const HISTORIES_DIR = resolve(__dirname, '../../test/fixtures/histories');
+
+/**
+ * The prefix of this run's files: today's date, with a letter after it when a generation of that date
+ * exists already (2026-12-03, then 2026-12-03b…), so that a second recording on one day adds, never overwrites.
+ */
+function newGeneration(): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const taken = new Set(existsSync(HISTORIES_DIR) ? readdirSync(HISTORIES_DIR).map((file) => /^(\d{4}-\d{2}-\d{2}[a-z]?)-/.exec(file)?.[1]) : []);
+  for (const suffix of ['', ...'bcdefghijklmnopqrstuvwxyz']) if (!taken.has(`${date}${suffix}`)) return `${date}${suffix}`;
+  throw new Error(`every generation of ${date} is taken`);
+}
+/** One for the whole run: its recordings replay together. */
+const stamp = newGeneration();
 
 async function save(name: string, workflowId: string, runId?: string, client: Client = testBed().client): Promise<void> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -33,7 +46,6 @@ describe('record histories for the replay test', () => {
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
     const source = await bed.startResourceApi({ recordCount: 60 });
     const sink = importSink(30);
-    const stamp = new Date().toISOString().slice(0, 10);
     try {
       await bed.withWorker(
         async (taskQueue) => {
@@ -103,7 +115,6 @@ describe('record histories for the replay test', () => {
       searchAttributes: OAUTH_SEARCH_ATTRIBUTES,
       extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
     });
-    const stamp = new Date().toISOString().slice(0, 10);
     try {
       const client = bed.clientFor(temporal);
       await bed.withWorker(
@@ -133,5 +144,25 @@ describe('record histories for the replay test', () => {
     } finally {
       await temporal.teardown();
     }
+  });
+
+  it('records a server whose short-lived token is refreshed as scheduled, then an authorize, an edit and a delete that each cancel the scheduled refresh', async function () {
+    this.timeout(300_000);
+    const bed = testBed();
+    const shortLived = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES, tokenTtlSeconds: 3 });
+    await bed.withWorker(async (taskQueue) => {
+      const config = bed.serverConfig('client_secret_basic', { clientId: shortLived.clientId, clientSecret: { source: 'local', value: shortLived.secret } });
+      await createServer(bed.client, config, { taskQueue });
+      const serverId = `oauth-server:${config.name.toLowerCase()}`;
+      const tokensObtained = async () =>
+        ((await bed.client.workflow.getHandle(serverId).fetchHistory()).events ?? []).filter((event) => event.activityTaskCompletedEventAttributes).length;
+      // The first token, then two refreshes that came when due.
+      await eventually(async () => ((await tokensObtained()) >= 3 ? true : undefined), { what: 'two scheduled refreshes', timeoutMs: 60_000 });
+      await authorizeServer(bed.client, config.name);
+      await editServer(bed.client, config.name, { scope: 'api:read' });
+      await authorizeServer(bed.client, config.name);
+      await deleteServer(bed.client, config.name);
+      await save(`${stamp}-oauth-server-refresh`, serverId);
+    });
   });
 });

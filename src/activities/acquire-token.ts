@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { tokenFailureType } from '../contract/failures';
 import type { OAuthServerConfig } from '../oauth/config';
 import type { TokenErrorDetails } from '../oauth/errors';
@@ -9,6 +9,8 @@ import { classifyTokenError } from '../oauth/token-request';
 
 export interface AcquireTokenInput {
   config: OAuthServerConfig;
+  /** A refresh scheduled ahead: nothing is asked before this time (workflow time, the Temporal server's clock). */
+  notBefore?: number;
 }
 
 export interface AcquiredToken {
@@ -29,6 +31,8 @@ export type TokenFailureDetails = TokenErrorDetails & { attempt: number };
 const DEADLINE_MARGIN_MS = 250;
 /** The deadline comes from the server's clock: a worker clock running ahead must not leave an exchange no time at all. */
 const MIN_EXCHANGE_MS = 500;
+/** The type of the failed attempt that stands for a scheduled refresh's wait. */
+export const REFRESH_NOT_DUE = 'OAuthTokenRefreshNotDue';
 
 export interface AcquireTokenDependencies {
   secrets: SecretResolver;
@@ -38,9 +42,22 @@ export interface AcquireTokenDependencies {
 
 export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
   const endpoints = new TokenEndpoints();
-  return async function acquireOAuthToken({ config }: AcquireTokenInput): Promise<AcquiredToken> {
+  return async function acquireOAuthToken({ config, notBefore }: AcquireTokenInput): Promise<AcquiredToken> {
     const context = Context.current();
-    const { attempt, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+    const { attempt: activityAttempt, scheduledTimestampMs, currentAttemptScheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+    if (notBefore !== undefined && currentAttemptScheduledTimestampMs < notBefore) {
+      // Temporal writes no history for a retry, so waiting as a retry delay costs the server's history nothing.
+      // Both times are the Temporal server's: the next attempt is due when the refresh is, whatever this worker's clock says.
+      throw ApplicationFailure.create({
+        type: REFRESH_NOT_DUE,
+        message: `token refresh due at ${new Date(notBefore).toISOString()}`,
+        nextRetryDelay: notBefore - currentAttemptScheduledTimestampMs,
+        // Expected on every refresh: logged at debug level, and counted as no failure in the worker's metrics.
+        category: ApplicationFailureCategory.BENIGN,
+      });
+    }
+    // That wait took the first attempt, which the retry policy adds to maxRetryAttempts.
+    const attempt = notBefore !== undefined && scheduledTimestampMs < notBefore ? activityAttempt - 1 : activityAttempt;
     const deadline = scheduledTimestampMs + scheduleToCloseTimeoutMs - DEADLINE_MARGIN_MS;
     const exchangeTimeoutMs = () => Math.max(MIN_EXCHANGE_MS, Math.min(requestTimeoutMs, deadline - Date.now()));
     const sensitive: string[] = [];
@@ -71,7 +88,7 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
         message: failure.message,
         // With no time left, or a Retry-After that reaches past the deadline, another attempt could only
         // be cut short by the acquisition's timeout: give up now, with this cause.
-        nonRetryable: !failure.retryable || Date.now() + (failure.retryAfterMs ?? 0) >= deadline,
+        nonRetryable: !failure.retryable || attempt >= config.maxRetryAttempts || Date.now() + (failure.retryAfterMs ?? 0) >= deadline,
         details: [details],
         nextRetryDelay: failure.retryAfterMs,
       });

@@ -29,7 +29,9 @@ import {
   carriedState,
   CURRENT_RULES,
   initialState,
+  isAcquiring,
   LEGACY_RULES,
+  TIMER_REFRESH_RULES,
   mayContinueAsNew,
   refusal,
   step,
@@ -38,6 +40,7 @@ import {
   type ServerCommand,
   type ServerEvent,
   type ServerRequest,
+  type MachineRules,
   type ServerState,
 } from './server-machine';
 import { arrivedEncrypted } from './encrypted-input';
@@ -74,6 +77,8 @@ const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
 const FAN_OUT_BY_ACTIVITY_PATCH = 'oauth-server-tells-dependents-by-activity';
 /** Dependents per fan-out activity: their IDs (at most 1,000 bytes each) stay well inside a 2 MiB payload. */
 const FAN_OUT_CHUNK = 1_000;
+/** Runs begun before refreshes were scheduled ahead, as waiting activities, keep their refresh timer. */
+const SCHEDULED_REFRESH_PATCH = 'oauth-server-schedules-refresh-ahead';
 /** Recovery probes wait on timers that runs recorded before them never started. */
 const RECOVERY_PROBE_PATCH = 'oauth-server-recovery-probe';
 /** Marks, in history, a first run refused for its input; see refuseInvalidStart. */
@@ -90,12 +95,14 @@ const START_REFUSED_MARKER = 'oauth-server-start-refused';
  */
 export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Promise<void> {
   refuseInvalidStart(input);
-  const rules = wf.patched(MACHINE_RULES_PATCH) ? CURRENT_RULES : LEGACY_RULES;
+  const rules = machineRules();
   const fansOutByActivity = wf.patched(FAN_OUT_BY_ACTIVITY_PATCH);
-  let state = initialState(input.config, input.state, workflowNow());
+  let state = initialState(input.config, input.state, workflowNow(), rules);
   const metrics = new ServerMetrics(state);
   const answers = new Map<number, Outcome>();
   const requestScopes = new Map<number, wf.CancellationScope>();
+  /** Token outcomes being carried out (telling dependents, say): the loop no longer awaits them, so continue-as-new and the end wait for them. */
+  let settling = 0;
   let lastWaiter = 0;
 
   /**
@@ -119,7 +126,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   const carryOut = (command: ServerCommand): Promise<void> | undefined => {
     switch (command.type) {
       case 'startTokenRequest':
-        return requestToken(command.requestId, command.config);
+        return requestToken(command.requestId, command.config, command.notBefore);
       case 'cancelTokenRequest':
         requestScopes.get(command.requestId)?.cancel();
         return undefined;
@@ -155,24 +162,39 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       }),
     );
   };
-  const requestToken = async (requestId: number, config: OAuthServerConfig): Promise<void> => {
+  const requestToken = async (requestId: number, config: OAuthServerConfig, notBefore?: number): Promise<void> => {
     const scope = new wf.CancellationScope();
     requestScopes.set(requestId, scope);
-    const startedAt = workflowNow();
-    const acquire = () => tokenActivities(config).acquireOAuthToken({ config });
+    const scheduledAt = workflowNow();
+    // A scheduled refresh's time to get a token, like its attempts, counts from when it is due.
+    const startedAt = Math.max(scheduledAt, notBefore ?? scheduledAt);
+    const acquire = () =>
+      notBefore === undefined
+        ? tokenActivities(config).acquireOAuthToken({ config })
+        : tokenActivities(config, startedAt - scheduledAt).acquireOAuthToken({ config, notBefore });
     try {
       // Legacy runs never cancel a request: they keep the direct await they were recorded with.
       const token = await (rules.cancelsSupersededRequests ? scope.run(acquire) : acquire());
-      await applyAndWait({ type: 'tokenObtained', requestId, token });
+      await settle({ type: 'tokenObtained', requestId, token });
     } catch (error) {
       // Cancelled by an edit or a delete: the machine has already moved on.
       if (scope.consideredCancelled && !wf.CancellationScope.current().consideredCancelled && wf.isCancellation(error)) return;
       if (!(error instanceof wf.ActivityFailure) || wf.isCancellation(error)) throw error;
-      await applyAndWait({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, workflowNow() - startedAt, workflowNow(), config.maxWait) });
+      const failedAt = workflowNow();
+      await settle({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, Math.max(0, failedAt - startedAt), failedAt, config.maxWait) });
     } finally {
       requestScopes.delete(requestId);
     }
   };
+  const settle = async (outcome: ServerEvent): Promise<void> => {
+    settling += 1;
+    try {
+      await applyAndWait(outcome);
+    } finally {
+      settling -= 1;
+    }
+  };
+  const allFinished = () => wf.allHandlersFinished() && settling === 0;
   /** Feeds a waiting request to the machine and waits until it is answered. */
   const waitFor = async (event: (waiter: number) => ServerEvent): Promise<Outcome> => {
     const waiter = ++lastWaiter;
@@ -278,7 +300,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       if (!interrupted()) {
         const token = state.status === 'OK' ? state.token : undefined;
         const probe = state.probe;
-        if (token) {
+        if (token && !rules.schedulesRefreshes) {
           const refreshInMs = Math.max(1, refreshAt(token.obtainedAt, token.expiresAt) - workflowNow());
           if (!(await wf.condition(interrupted, refreshInMs))) void apply({ type: 'refreshDue', at: workflowNow() });
         } else if (probe && wf.patched(RECOVERY_PROBE_PATCH)) {
@@ -286,17 +308,27 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
           const probeInMs = Math.max(1, probe.dueAt - workflowNow());
           if (!(await wf.condition(() => interrupted() || state.probe !== probe, probeInMs))) void apply({ type: 'probeDue', at: workflowNow() });
         } else {
-          await wf.condition(interrupted);
+          // Where requests are not awaited below, the end of one (a token, or a probe to schedule) wakes the loop.
+          const pending = state.request;
+          await wf.condition(() => interrupted() || (rules.schedulesRefreshes && state.request !== pending));
         }
       }
       if (state.deleted) return;
       const request = awaitingStart(state);
-      if (request) await apply({ type: 'requestStarted', requestId: request.id });
+      if (request) {
+        const running = apply({ type: 'requestStarted', requestId: request.id });
+        // A scheduled refresh runs for most of a token's lifetime: the loop goes on meanwhile (older runs awaited each request).
+        if (rules.schedulesRefreshes) void running?.catch(unlessCancelled);
+        else await running;
+      }
       if (wf.workflowInfo().continueAsNewSuggested) {
         // A handler may be waiting for a token that only this loop can fetch: go and fetch it first.
-        await wf.condition(() => (wf.allHandlersFinished() && mayContinueAsNew(state)) || awaitingStart(state) !== undefined || state.deleted);
+        const mustFetch = () => awaitingStart(state) !== undefined && isAcquiring(state);
+        await wf.condition(() => (allFinished() && mayContinueAsNew(state)) || mustFetch() || state.deleted);
         if (state.deleted) return;
-        if (awaitingStart(state)) continue;
+        if (mustFetch()) continue;
+        // Only a scheduled refresh can be left: the new run schedules it again.
+        for (const scope of requestScopes.values()) scope.cancel();
         await wf.continueAsNew<typeof oauthServerWorkflow>({ config: state.config, state: carriedState(state) });
       }
     }
@@ -307,11 +339,11 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     if (!wf.isCancellation(error)) throw error;
     await wf.CancellationScope.nonCancellable(async () => {
       await applyAndWait({ type: 'delete', at: workflowNow(), cancelled: true });
-      await wf.condition(wf.allHandlersFinished);
+      await wf.condition(allFinished);
     });
     throw error;
   }
-  await wf.condition(wf.allHandlersFinished);
+  await wf.condition(allFinished);
 }
 
 /**
@@ -330,6 +362,17 @@ function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
   if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
 }
 
+/** Each run keeps the rules it began with: a patch marks in history which ones. */
+function machineRules(): MachineRules {
+  if (!wf.patched(MACHINE_RULES_PATCH)) return LEGACY_RULES;
+  return wf.patched(SCHEDULED_REFRESH_PATCH) ? CURRENT_RULES : TIMER_REFRESH_RULES;
+}
+
+/** The workflow's own cancellation reaches the loop too, which turns it into a delete; anything else fails the task. */
+function unlessCancelled(error: unknown): void {
+  if (!wf.isCancellation(error)) throw error;
+}
+
 /** Retried until the fan-out's deadline: a worker that dies midway leaves no dependent untold. */
 function fanOutActivities(): Pick<ServerWorkflowActivities, 'tellOAuthDependents'> {
   return wf.proxyActivities<ServerWorkflowActivities>({
@@ -346,13 +389,15 @@ function fanOutActivities(): Pick<ServerWorkflowActivities, 'tellOAuthDependents
  * (A local activity would not be starved either, but would hold the workflow task, and with it every
  * query and update, for as long as a token endpoint hangs.)
  */
-function tokenActivities(config: OAuthServerConfig): Pick<ServerWorkflowActivities, 'acquireOAuthToken'> {
+function tokenActivities(config: OAuthServerConfig, waitMs?: number): Pick<ServerWorkflowActivities, 'acquireOAuthToken'> {
   return wf.proxyActivities<ServerWorkflowActivities>({
     taskQueue: tokenRequestTaskQueue(wf.workflowInfo().taskQueue),
-    scheduleToCloseTimeout: config.maxWait,
+    // A scheduled refresh first waits, in one attempt whose retry delay is the wait (retries write no history):
+    // the wait, then the usual budget of attempts and maxWait from when it is due.
+    scheduleToCloseTimeout: (waitMs ?? 0) + config.maxWait,
     startToCloseTimeout: config.maxWait,
     retry: {
-      maximumAttempts: config.maxRetryAttempts,
+      maximumAttempts: config.maxRetryAttempts + (waitMs === undefined ? 0 : 1),
       initialInterval: TOKEN_RETRY_INITIAL_INTERVAL,
       maximumInterval: TOKEN_RETRY_MAX_INTERVAL,
       backoffCoefficient: 2,

@@ -1,6 +1,7 @@
 import type { OAuthServerConfig } from '../oauth/config';
 import type { AdminAction, AuditEntry, DisabledReason, HeldToken, ServerAvailability, ServerHistory, ServerStatus } from '../contract/definitions';
 import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
+import { refreshAt } from '../oauth/token-timing';
 import { canonicalJson } from './canonical-json';
 
 /**
@@ -24,6 +25,11 @@ export interface TokenRequest {
   afterRejection: boolean;
   /** A recovery probe: the delay that preceded it, which doubles if it fails. */
   probeDelayMs?: number;
+  /**
+   * A refresh asked for as soon as the token it replaces arrived: its activity asks for nothing before
+   * this workflow time, and until its outcome the server is not acquiring (see isAcquiring).
+   */
+  notBefore?: number;
 }
 
 /** The next automatic token request of a disabled server whose configuration has `autoRecover`. */
@@ -43,7 +49,7 @@ export interface ServerMachineState {
   readonly token?: HeldToken;
   readonly disabledReason?: DisabledReason;
   readonly tokenSerial: number;
-  /** At most one token request exists at a time. */
+  /** At most one token request exists at a time: one under way, or a refresh scheduled. */
   readonly request?: TokenRequest;
   readonly lastRequestId: number;
   /** Requests (authorize, freshToken) waiting for the outcome of the token request. */
@@ -83,6 +89,8 @@ export interface MachineRules {
   rejectionRefreshIntervalMs: number;
   /** Older runs wrote the status search attribute after every token request, even when it had not changed. */
   republishesUnchangedStatus: boolean;
+  /** A token's refresh is scheduled as soon as it arrives, with no timer between (older runs slept on one first). */
+  schedulesRefreshes: boolean;
 }
 
 /**
@@ -96,9 +104,12 @@ export const CURRENT_RULES: MachineRules = {
   cancelsSupersededRequests: true,
   rejectionRefreshIntervalMs: REJECTION_REFRESH_INTERVAL_MS,
   republishesUnchangedStatus: false,
+  schedulesRefreshes: true,
 };
+/** The rules of the runs begun before refreshes were scheduled ahead: they wait on a timer, and replay only so. */
+export const TIMER_REFRESH_RULES: MachineRules = { ...CURRENT_RULES, schedulesRefreshes: false };
 /** The rules of the runs recorded before this machine existed: their histories replay only on these. */
-export const LEGACY_RULES: MachineRules = { cancelsSupersededRequests: false, rejectionRefreshIntervalMs: 0, republishesUnchangedStatus: true };
+export const LEGACY_RULES: MachineRules = { cancelsSupersededRequests: false, rejectionRefreshIntervalMs: 0, republishesUnchangedStatus: true, schedulesRefreshes: false };
 
 export interface ObtainedToken {
   accessToken: string;
@@ -129,7 +140,8 @@ export type ServerEvent =
 export type Outcome = 'settled' | 'deleted';
 
 export type ServerCommand =
-  | { type: 'startTokenRequest'; requestId: number; config: OAuthServerConfig }
+  /** `notBefore`: a scheduled refresh, whose activity waits until then. */
+  | { type: 'startTokenRequest'; requestId: number; config: OAuthServerConfig; notBefore?: number }
   | { type: 'cancelTokenRequest'; requestId: number }
   | { type: 'publishCategory'; category: string }
   | { type: 'publishStatus'; status: ServerStatus }
@@ -150,8 +162,8 @@ export interface Refusal {
 
 const NO_HISTORY: ServerHistory = { entries: [], total: 0 };
 
-/** A first run (no carried state) asks for its first token at once. */
-export function initialState(config: OAuthServerConfig, carried: ServerState | undefined, at: number): ServerMachineState {
+/** A first run (no carried state) asks for its first token at once; a run that carries a token schedules its refresh. */
+export function initialState(config: OAuthServerConfig, carried: ServerState | undefined, at: number, rules: MachineRules): ServerMachineState {
   const state: ServerMachineState = {
     config,
     status: carried?.status ?? 'NotAuthorized',
@@ -168,7 +180,8 @@ export function initialState(config: OAuthServerConfig, carried: ServerState | u
     probe: carried?.probe,
     audit: carried?.audit ?? NO_HISTORY,
   };
-  return (carried?.acquisitionPending ?? true) ? withNewRequest(state, at, false) : state;
+  if (carried?.acquisitionPending ?? true) return withNewRequest(state, at, false);
+  return rules.schedulesRefreshes ? withRefreshScheduled(state, at) : state;
 }
 
 export function carriedState(state: ServerMachineState): ServerState {
@@ -177,7 +190,8 @@ export function carriedState(state: ServerMachineState): ServerState {
     token: state.token,
     disabledReason: state.disabledReason,
     tokenSerial: state.tokenSerial,
-    acquisitionPending: state.request !== undefined,
+    // A scheduled refresh is not carried: the new run schedules its own from the token.
+    acquisitionPending: isAcquiring(state),
     dependents: [...state.dependents],
     availabilitySequence: state.availabilitySequence,
     lastRejectionRefreshAt: state.lastRejectionRefreshAt,
@@ -190,8 +204,13 @@ export function availabilityOf(state: ServerMachineState): Availability {
   return state.deleted ? 'Deleted' : state.status;
 }
 
+/** A token request is under way: a refresh scheduled for later is not one, since the token still serves. */
 export function isAcquiring(state: ServerMachineState): boolean {
-  return state.request !== undefined;
+  return state.request !== undefined && state.request.notBefore === undefined;
+}
+
+export function refreshScheduled(state: ServerMachineState): TokenRequest | undefined {
+  return state.request?.notBefore === undefined ? undefined : state.request;
 }
 
 /** A request the driver has yet to schedule. */
@@ -236,7 +255,7 @@ export function refusal(state: ServerMachineState, request: ServerRequest, rules
     case 'tokenWanted':
     case 'tokenRejected':
       if (state.deleted) return deletedRefusal(name);
-      if (state.status !== 'OK' && !state.request) return unavailableRefusal(state);
+      if (state.status !== 'OK' && !isAcquiring(state)) return unavailableRefusal(state);
       if (request.type === 'tokenRejected' && rejectionRefreshRationed(state, request.serial, request.at, rules)) {
         return {
           type: WebServiceCallFailure.RejectedTokenRefreshRationed,
@@ -247,9 +266,12 @@ export function refusal(state: ServerMachineState, request: ServerRequest, rules
   }
 }
 
-/** The run may continue as new: nothing under way that the new run could not pick up. */
+/**
+ * The run may continue as new: nothing under way that the new run could not pick up. A scheduled
+ * refresh may wait for most of a token's lifetime: the driver cancels it, and the new run schedules it again.
+ */
 export function mayContinueAsNew(state: ServerMachineState): boolean {
-  return !state.deleted && !state.request && state.waiting.length === 0;
+  return !state.deleted && !isAcquiring(state) && state.waiting.length === 0;
 }
 
 function deletedRefusal(name: string): Refusal {
@@ -271,7 +293,7 @@ function isCurrentToken(state: ServerMachineState, serial: number): boolean {
 function rejectionRefreshRationed(state: ServerMachineState, serial: number, at: number, rules: MachineRules): boolean {
   return (
     isCurrentToken(state, serial) &&
-    state.request === undefined &&
+    !isAcquiring(state) &&
     state.lastRejectionRefreshAt !== undefined &&
     at - state.lastRejectionRefreshAt < rules.rejectionRefreshIntervalMs
   );
@@ -282,22 +304,28 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
     case 'authorize': {
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
       const recorded = audited(state, event.create ? 'create' : 'authorize', event.at, event.actor);
-      return wait(recorded.request ? recorded : withNewRequest(recorded, event.at, false), event.waiter);
+      return wait(isAcquiring(recorded) ? unchanged(recorded) : requestNow(recorded, event.at, false), event.waiter);
     }
     case 'tokenWanted':
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
-      return wait(state, event.waiter);
+      // Only a worker whose copy of the token is due for replacement asks, its clock ahead of the refresh's.
+      return wait(refreshScheduled(state) ? requestNow(state, event.at, false) : unchanged(state), event.waiter);
     case 'tokenRejected': {
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
-      const replace = isCurrentToken(state, event.serial) && !state.request && !rejectionRefreshRationed(state, event.serial, event.at, rules);
-      return wait(replace ? { ...withNewRequest(state, event.at, true), lastRejectionRefreshAt: event.at } : state, event.waiter);
+      const replace = isCurrentToken(state, event.serial) && !isAcquiring(state) && !rejectionRefreshRationed(state, event.serial, event.at, rules);
+      if (!replace) return wait(unchanged(state), event.waiter);
+      const replacing = requestNow(state, event.at, true);
+      return wait({ ...replacing, state: { ...replacing.state, lastRejectionRefreshAt: event.at } }, event.waiter);
     }
-    case 'requestStarted':
-      if (state.request?.id !== event.requestId || state.request.started) return unchanged(state);
+    case 'requestStarted': {
+      const request = state.request;
+      if (request?.id !== event.requestId || request.started) return unchanged(state);
+      const notBefore = request.notBefore === undefined ? {} : { notBefore: request.notBefore };
       return {
-        state: { ...state, request: { ...state.request, started: true } },
-        commands: [{ type: 'startTokenRequest', requestId: event.requestId, config: state.config }],
+        state: { ...state, request: { ...request, started: true } },
+        commands: [{ type: 'startTokenRequest', requestId: event.requestId, config: state.config, ...notBefore }],
       };
+    }
     case 'tokenObtained':
     case 'tokenFailed':
       return settle(state, event, rules);
@@ -331,6 +359,21 @@ function unchanged(state: ServerMachineState): Transition {
   return { state, commands: [] };
 }
 
+/** A token needed now: a refresh scheduled for later gives way to a request at once. */
+function requestNow(state: ServerMachineState, at: number, afterRejection: boolean): Transition {
+  const scheduled = refreshScheduled(state);
+  const cancel: ServerCommand[] = scheduled?.started ? [{ type: 'cancelTokenRequest', requestId: scheduled.id }] : [];
+  return { state: withNewRequest(state, at, afterRejection), commands: cancel };
+}
+
+/** The refresh of the token held, asked for now, due when a third of its lifetime (at most a minute) is left. */
+function withRefreshScheduled(state: ServerMachineState, at: number): ServerMachineState {
+  const token = state.status === 'OK' && !state.deleted ? state.token : undefined;
+  if (!token) return state;
+  const next = withNewRequest(state, at, false);
+  return { ...next, request: { ...next.request!, notBefore: refreshAt(token.obtainedAt, token.expiresAt) } };
+}
+
 /** A token request replaces any scheduled probe: its own outcome decides what comes next. */
 function withNewRequest(state: ServerMachineState, at: number, afterRejection: boolean): ServerMachineState {
   const id = state.lastRequestId + 1;
@@ -360,8 +403,9 @@ function nextProbe(config: OAuthServerConfig, request: TokenRequest, failedAt: n
 }
 
 /** The waiter is answered at once when no token is on its way, else when the request ends. */
-function wait(state: ServerMachineState, waiter: number): Transition {
-  return state.request ? unchanged({ ...state, waiting: [...state.waiting, waiter] }) : answered(state, [waiter], 'settled');
+function wait({ state, commands }: Transition, waiter: number): Transition {
+  if (isAcquiring(state)) return { state: { ...state, waiting: [...state.waiting, waiter] }, commands };
+  return { state, commands: [...commands, ...answered(state, [waiter], 'settled').commands] };
 }
 
 function answered(state: ServerMachineState, waiters: readonly number[], outcome: Outcome): Transition {
@@ -377,6 +421,8 @@ function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: '
   let next: ServerMachineState;
   if (event.type === 'tokenObtained') {
     const serial = state.tokenSerial + 1;
+    // A scheduled refresh sends nothing before its time, as the Temporal server's clock says.
+    const obtainedAt = request.notBefore ?? request.scheduledAt;
     next = {
       ...base,
       status: 'OK',
@@ -385,11 +431,12 @@ function settle(state: ServerMachineState, event: Extract<ServerEvent, { type: '
       token: {
         accessToken: event.token.accessToken,
         serial,
-        obtainedAt: request.scheduledAt,
-        expiresAt: request.scheduledAt + event.token.expiresInSeconds * 1000,
+        obtainedAt,
+        expiresAt: obtainedAt + event.token.expiresInSeconds * 1000,
         grantedScope: event.token.grantedScope,
       },
     };
+    if (rules.schedulesRefreshes) next = withRefreshScheduled(next, obtainedAt);
   } else {
     // The reason's time is the workflow time the driver saw the failure at.
     const failedAt = Date.parse(event.reason.at);

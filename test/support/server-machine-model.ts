@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseOAuthServerConfig, type OAuthServerConfig } from '../../src/oauth/config';
+import { refreshAt } from '../../src/oauth/token-timing';
 import type { AdminAction, AuditEntry, ServerStatus } from '../../src/contract/definitions';
 import {
   AUDIT_ENTRIES_KEPT,
@@ -8,7 +9,9 @@ import {
   awaitingStart,
   carriedState,
   initialState,
+  isAcquiring,
   mayContinueAsNew,
+  refreshScheduled,
   refusal,
   step,
   type Availability,
@@ -52,8 +55,11 @@ export interface Model {
   now: number;
   status: ServerStatus;
   deleted: boolean;
-  /** `superseded`: legacy rules only, a request running with settings an edit replaced. */
-  request: 'none' | 'queued' | 'running' | 'superseded';
+  /**
+   * `superseded`: legacy rules only, a request running with settings an edit replaced. `scheduled`: the
+   * refresh of the token held, asked for when it arrived; `waiting` once its activity runs, waiting for its time.
+   */
+  request: 'none' | 'queued' | 'running' | 'superseded' | 'scheduled' | 'waiting';
   waiters: number;
   serial: number;
   dependents: Set<string>;
@@ -73,7 +79,12 @@ function recordAction(model: Model, action: AdminAction, actor: string | undefin
   model.audit.push({ action, at: new Date(model.now).toISOString(), ...(actor === undefined ? {} : { actor }), ...(fields ? { fields } : {}) });
 }
 
-/** A new request replaces the scheduled probe. */
+/** A token request under way, which callers wait for; a scheduled refresh is not one: the token it replaces still serves. */
+export function acquiringPhase(request: Model['request']): boolean {
+  return request === 'queued' || request === 'running' || request === 'superseded';
+}
+
+/** A new request replaces the scheduled probe, and a scheduled refresh (the machine cancels it). */
 function queueRequest(model: Model, probeDelay?: number): void {
   model.request = 'queued';
   model.probe = undefined;
@@ -104,7 +115,7 @@ export class Harness {
     readonly rules: MachineRules,
     configs: readonly OAuthServerConfig[] = CONFIGS,
   ) {
-    this.state = initialState(configs[0]!, undefined, this.now);
+    this.state = initialState(configs[0]!, undefined, this.now, rules);
   }
 
   refusalOf(request: ServerRequest) {
@@ -174,7 +185,9 @@ export class Harness {
     assert.equal(state.waiting.length, this.waiting.size);
     assert.equal(requestPhase(state), model.request);
     assert.deepEqual(new Set(state.dependents), model.dependents);
-    if (!state.request) assert.equal(this.waiting.size, 0, 'a request waits though no token is on its way');
+    if (!isAcquiring(state)) assert.equal(this.waiting.size, 0, 'a request waits though no token is on its way');
+    assert.equal(grantOf(state).acquiring, acquiringPhase(model.request) && !state.deleted);
+    assert.equal(viewOf(state).acquiring, acquiringPhase(model.request));
     assert.equal(state.told, availabilityOf(state));
     for (const id of state.dependents) assert.equal(this.heard.get(id), availabilityOf(state), `dependent ${id} heard ${this.heard.get(id)}`);
     this.handOut();
@@ -183,7 +196,19 @@ export class Harness {
       for (const type of ['authorize', 'tokenWanted', 'edit', 'registerDependents'] as const) assert.equal(this.refusalOf({ type })?.type, 'OAuthServerDeleted');
     }
     this.checkProbe(model);
+    this.checkRefresh();
     this.checkHistory(model);
+  }
+
+  /** Under rules that schedule refreshes, a server that is OK always has its next token on the way or scheduled, due when the token says. */
+  private checkRefresh(): void {
+    const state = this.state;
+    const scheduled = refreshScheduled(state);
+    if (this.rules.schedulesRefreshes && state.status === 'OK' && !state.deleted) assert.ok(scheduled ?? isAcquiring(state), 'an OK server with no refresh ahead');
+    if (!scheduled) return;
+    assert.ok(this.rules.schedulesRefreshes && state.status === 'OK' && !state.deleted && state.token, 'a refresh scheduled for a server with no token to serve');
+    assert.equal(scheduled.notBefore, refreshAt(state.token.obtainedAt, state.token.expiresAt));
+    assert.equal(state.waiting.length, 0, 'a request waits for a refresh not yet due');
   }
 
   /** A probe is scheduled exactly while a disabled server with autoRecover waits for nothing else, and it backs off as configured. */
@@ -211,27 +236,33 @@ export class Harness {
     assert.ok(!JSON.stringify(history).includes(MODEL_SECRET), 'the history holds the secret');
   }
 
-  /** Answers to a previous run's requests never reach a new run. */
-  newRun(): void {
-    this.abandoned.length = 0;
-    this.requestEpoch.clear();
-  }
-
-  /** Ends every request still under way, as the workflow does before it completes. */
+  /** Ends every request still under way, as the workflow does before it completes; a scheduled refresh may stay. */
   drain(): void {
-    for (let guard = 0; guard < 3 && this.state.request; guard += 1) {
+    for (let guard = 0; guard < 3 && isAcquiring(this.state); guard += 1) {
       const queued = awaitingStart(this.state);
       if (queued) this.apply({ type: 'requestStarted', requestId: queued.id });
       const request = this.state.request;
       if (request) this.apply({ type: 'tokenObtained', requestId: request.id, token: { accessToken: 'drained', expiresInSeconds: 60 } });
     }
-    assert.equal(this.state.request, undefined);
+    assert.ok(!isAcquiring(this.state));
     assert.equal(this.waiting.size, 0, 'a request that waited for a token never ended');
+  }
+
+  /** The run cancels its scheduled refresh, the one request it may leave (the new run schedules its own). */
+  continueAsNew(at: number): void {
+    assert.ok(mayContinueAsNew(this.state));
+    const scheduled = refreshScheduled(this.state);
+    if (scheduled?.started) assert.ok(this.running.delete(scheduled.id));
+    const carried: unknown = JSON.parse(JSON.stringify(carriedState(this.state)));
+    this.state = initialState(this.state.config, carried as ReturnType<typeof carriedState>, at, this.rules);
+    this.abandoned.length = 0;
+    this.requestEpoch.clear();
   }
 }
 
 function requestPhase(state: ServerMachineState): Model['request'] {
   if (!state.request) return 'none';
+  if (state.request.notBefore !== undefined) return state.request.started ? 'waiting' : 'scheduled';
   if (state.request.superseded) return 'superseded';
   return state.request.started ? 'running' : 'queued';
 }
@@ -248,6 +279,7 @@ function settleModel(model: Model, status: ServerStatus): void {
   if (superseded) return;
   model.status = status;
   if (status === 'OK') model.serial += 1;
+  if (status === 'OK' && model.rules.schedulesRefreshes && !model.deleted) model.request = 'scheduled';
   const delays = model.config.autoRecover;
   if (status === 'Error' && delays && !model.deleted) {
     const delayMs = probeDelay === undefined ? delays.initialDelay : Math.min(2 * probeDelay, delays.maxDelay);
@@ -268,7 +300,7 @@ export class Authorize implements Command {
     real.events.push('authorize');
     real.apply({ type: 'authorize', at: model.now, waiter: real.waiter(), actor: this.actor });
     recordAction(model, 'authorize', this.actor);
-    if (model.request === 'none') queueRequest(model);
+    if (!acquiringPhase(model.request)) queueRequest(model);
     model.waiters += 1;
     real.checkInvariants(model);
   }
@@ -283,7 +315,9 @@ export class WantToken implements Command {
     if (model.status !== 'OK' && model.request === 'none') return assert.ok(refused, 'an unavailable server refuses at once');
     assert.equal(refused, undefined);
     real.apply({ type: 'tokenWanted', at: model.now, waiter: real.waiter() });
-    if (model.request !== 'none') model.waiters += 1;
+    // Only a worker whose copy is due for replacement asks: the scheduled refresh is wanted now.
+    if (model.request === 'scheduled' || model.request === 'waiting') queueRequest(model);
+    if (acquiringPhase(model.request)) model.waiters += 1;
     real.checkInvariants(model);
   }
   toString = () => 'freshToken';
@@ -298,7 +332,7 @@ export class RejectToken implements Command {
     const refused = real.refusalOf(request);
     if (model.deleted) return assert.equal(refused?.type, 'OAuthServerDeleted');
     if (model.status !== 'OK' && model.request === 'none') return assert.ok(refused);
-    const replaces = model.status === 'OK' && serial === model.serial && model.request === 'none';
+    const replaces = model.status === 'OK' && serial === model.serial && !acquiringPhase(model.request);
     const rationed =
       replaces && model.lastRejectionRefreshAt !== undefined && model.now - model.lastRejectionRefreshAt < model.rules.rejectionRefreshIntervalMs;
     if (rationed) {
@@ -312,7 +346,7 @@ export class RejectToken implements Command {
       queueRequest(model);
       model.lastRejectionRefreshAt = model.now;
     }
-    if (model.request !== 'none') model.waiters += 1;
+    if (acquiringPhase(model.request)) model.waiters += 1;
     real.checkInvariants(model);
   }
   toString = () => `reject ${this.current ? 'current' : 'older'} token`;
@@ -338,7 +372,7 @@ export class Edit implements Command {
     model.config = config;
     model.status = 'NotAuthorized';
     model.probe = undefined;
-    if (model.request === 'queued' || (model.request === 'running' && model.rules.cancelsSupersededRequests)) {
+    if (model.request === 'queued' || model.request === 'scheduled' || model.request === 'waiting' || (model.request === 'running' && model.rules.cancelsSupersededRequests)) {
       model.request = 'none';
       model.waiters = 0;
     } else if (model.request === 'running') {
@@ -369,20 +403,20 @@ export class Delete implements Command {
     model.deleted = true;
     model.waiters = 0;
     model.probe = undefined;
-    if (model.request === 'queued' || model.rules.cancelsSupersededRequests) model.request = 'none';
+    if (model.request === 'queued' || model.request === 'scheduled' || model.rules.cancelsSupersededRequests) model.request = 'none';
     real.checkInvariants(model);
   }
   toString = () => (this.force ? 'force delete' : 'delete');
 }
 
-/** The workflow's loop starts a request that was asked for. */
+/** The workflow's loop starts a request that was asked for, or a refresh scheduled. */
 export class LoopStartsRequest implements Command {
-  check = (model: Readonly<Model>) => model.request === 'queued';
+  check = (model: Readonly<Model>) => model.request === 'queued' || model.request === 'scheduled';
   run(model: Model, real: Harness): void {
     const request = awaitingStart(real.state);
     assert.ok(request);
     real.apply({ type: 'requestStarted', requestId: request.id });
-    model.request = 'running';
+    model.request = model.request === 'scheduled' ? 'waiting' : 'running';
     real.checkInvariants(model);
   }
   toString = () => 'loop starts the request';
@@ -395,7 +429,7 @@ export class TokenAnswer implements Command {
     readonly outcome: TokenOutcome,
     readonly stale: boolean,
   ) {}
-  check = (model: Readonly<Model>) => (this.stale ? true : model.request === 'running' || model.request === 'superseded');
+  check = (model: Readonly<Model>) => (this.stale ? true : model.request === 'running' || model.request === 'superseded' || model.request === 'waiting');
   run(model: Model, real: Harness): void {
     const requestId = this.stale ? (real.abandoned.at(-1) ?? 999) : real.state.request!.id;
     const event: ServerEvent = this.outcome.ok
@@ -469,14 +503,12 @@ export class DependentEnds implements Command {
 }
 
 export class ContinueAsNew implements Command {
-  check = (model: Readonly<Model>) => !model.deleted && model.request === 'none' && model.waiters === 0;
+  check = (model: Readonly<Model>) => !model.deleted && !acquiringPhase(model.request) && model.waiters === 0;
   run(model: Model, real: Harness): void {
-    assert.ok(mayContinueAsNew(real.state));
     const before = real.state;
-    const carried: unknown = JSON.parse(JSON.stringify(carriedState(before)));
-    real.state = initialState(before.config, carried as ReturnType<typeof carriedState>, model.now);
-    real.newRun();
+    real.continueAsNew(model.now);
     real.events.push('continue as new');
+    if (model.request !== 'none') model.request = 'scheduled';
     // As Temporal's payload converter sees them: JSON, where an undefined field is no field.
     const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
     assert.deepEqual(wire(viewOf(real.state)), wire(viewOf(before)));

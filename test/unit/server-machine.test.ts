@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AUDIT_ENTRIES_KEPT, CURRENT_RULES, LEGACY_RULES, REJECTION_REFRESH_INTERVAL_MS, awaitingStart, refusal, step } from '../../src/workflows/server-machine';
+import {
+  AUDIT_ENTRIES_KEPT,
+  CURRENT_RULES,
+  LEGACY_RULES,
+  REJECTION_REFRESH_INTERVAL_MS,
+  TIMER_REFRESH_RULES,
+  awaitingStart,
+  refusal,
+  step,
+  type ServerEvent,
+} from '../../src/workflows/server-machine';
 import { grantOf, historyOf, viewOf } from '../../src/workflows/server-views';
 import { assertProperty } from '../support/generated-cases';
 import { CONFIGS, Harness, newRun, RECOVERING_CONFIGS, serverCommands } from '../support/server-machine-model';
@@ -18,16 +28,18 @@ describe('the OAuth server state machine', () => {
     );
   });
 
-  it('keeps the same invariants under the rules older histories were recorded with (2,000 sequences)', function () {
+  it('keeps the same invariants under the rules older histories were recorded with (2,000 sequences each: before the machine, and before refreshes were scheduled ahead)', function () {
     this.timeout(120_000);
-    assertProperty(
-      fc.property(serverCommands, (commands) => {
-        const run = newRun(LEGACY_RULES);
-        fc.modelRun(() => run, commands);
-        run.real.drain();
-      }),
-      { numRuns: 2_000 },
-    );
+    for (const rules of [LEGACY_RULES, TIMER_REFRESH_RULES]) {
+      assertProperty(
+        fc.property(serverCommands, (commands) => {
+          const run = newRun(rules);
+          fc.modelRun(() => run, commands);
+          run.real.drain();
+        }),
+        { numRuns: 2_000 },
+      );
+    }
   });
 
   it('keeps its invariants, recovery probes included, when one configuration has autoRecover (5,000 sequences, and 1,000 under the older rules)', function () {
@@ -195,5 +207,79 @@ describe('the recovery probe', () => {
     assert.equal(plain.state.status, 'Error');
     assert.equal(plain.state.probe, undefined);
     assert.equal(step(plain.state, { type: 'probeDue', at: 10_000_000 }, CURRENT_RULES).state, plain.state);
+  });
+});
+
+describe('the refresh scheduled ahead', () => {
+  /** A server holding a 600 s token obtained at 0, its refresh scheduled for 540 s (a minute before it expires) and started by the loop. */
+  const withToken = (rules = CURRENT_RULES) => {
+    const real = new Harness(rules);
+    real.apply({ type: 'requestStarted', requestId: awaitingStart(real.state)!.id });
+    real.apply({ type: 'tokenObtained', requestId: real.state.request!.id, token: { accessToken: 't', expiresInSeconds: 600 } });
+    const scheduled = awaitingStart(real.state);
+    if (scheduled) real.apply({ type: 'requestStarted', requestId: scheduled.id });
+    return real;
+  };
+
+  it('is asked for as the token arrives, due when a third of its lifetime (at most a minute) is left; meanwhile the server is not acquiring and callers are served at once', () => {
+    const real = new Harness(CURRENT_RULES);
+    real.apply({ type: 'requestStarted', requestId: awaitingStart(real.state)!.id });
+    real.apply({ type: 'tokenObtained', requestId: real.state.request!.id, token: { accessToken: 't', expiresInSeconds: 600 } });
+    const scheduled = awaitingStart(real.state)!;
+    assert.equal(scheduled.notBefore, 540_000);
+    assert.deepEqual(step(real.state, { type: 'requestStarted', requestId: scheduled.id }, CURRENT_RULES).commands, [
+      { type: 'startTokenRequest', requestId: scheduled.id, config: CONFIGS[0], notBefore: 540_000 },
+    ]);
+    real.apply({ type: 'requestStarted', requestId: scheduled.id });
+    assert.equal(grantOf(real.state).acquiring, false);
+    assert.equal(viewOf(real.state).acquiring, false);
+    const waiter = real.waiter();
+    real.apply({ type: 'tokenRejected', at: 1_000, waiter, serial: 0 });
+    assert.ok(!real.waiting.has(waiter), 'a rejection of an older token waits for the refresh');
+    // Its token lives from when it was due, and the next refresh is scheduled with it.
+    real.apply({ type: 'tokenObtained', requestId: scheduled.id, token: { accessToken: 'u', expiresInSeconds: 600 } });
+    assert.deepEqual([real.state.token?.obtainedAt, real.state.token?.expiresAt, real.state.request?.notBefore], [540_000, 1_140_000, 1_080_000]);
+  });
+
+  it('gives way to a request at once when a token is needed now: an authorize, a rejected token, a worker whose copy is due; an edit and a delete cancel it', () => {
+    const needs: ServerEvent[] = [
+      { type: 'authorize', at: 1_000, waiter: 1 },
+      { type: 'tokenRejected', at: 1_000, waiter: 1, serial: 1 },
+      { type: 'tokenWanted', at: 1_000, waiter: 1 },
+    ];
+    for (const event of needs) {
+      const real = withToken();
+      const scheduled = real.state.request!;
+      const { state, commands } = step(real.state, event, CURRENT_RULES);
+      assert.deepEqual(commands, [{ type: 'cancelTokenRequest', requestId: scheduled.id }], event.type);
+      assert.deepEqual(state.request, { id: scheduled.id + 1, scheduledAt: 1_000, started: false, superseded: false, afterRejection: event.type === 'tokenRejected' });
+      assert.deepEqual(state.waiting, [1]);
+      assert.equal(grantOf(state).acquiring, true);
+    }
+    for (const event of [{ type: 'edit', config: CONFIGS[1]!, at: 1_000 }, { type: 'delete', at: 1_000 }] as const) {
+      const real = withToken();
+      const scheduled = real.state.request!;
+      const { state, commands } = step(real.state, event, CURRENT_RULES);
+      assert.deepEqual(commands[0], { type: 'cancelTokenRequest', requestId: scheduled.id }, event.type);
+      assert.equal(state.request, undefined);
+    }
+  });
+
+  it('is cancelled at continue-as-new, and the new run schedules it again for the same time', () => {
+    const real = withToken();
+    const scheduled = real.state.request!;
+    real.continueAsNew(100_000);
+    assert.deepEqual([...real.running], []);
+    assert.equal(real.state.request?.notBefore, scheduled.notBefore);
+    assert.equal(real.state.request?.started, false);
+  });
+
+  it('is not scheduled by runs begun before it: they wait on a timer for refreshDue', () => {
+    const real = withToken(TIMER_REFRESH_RULES);
+    const obtained = real.state;
+    assert.equal(obtained.request, undefined);
+    real.apply({ type: 'refreshDue', at: 540_000 });
+    assert.equal(real.state.request?.notBefore, undefined);
+    assert.equal(grantOf(real.state).acquiring, true);
   });
 });
