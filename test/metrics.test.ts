@@ -115,6 +115,8 @@ describe('metrics through the SDK meter', () => {
           [`${b} ok`]: total(samples, 'temporal_oauth_token_requests', { server: b, outcome: 'ok' }),
           [`${b} invalid_client`]: total(samples, 'temporal_oauth_token_requests', { server: b, outcome: 'invalid_client' }),
           timed: total(samples, 'temporal_oauth_token_request_duration_milliseconds_count', { server: a, outcome: 'ok' }),
+          // The scheduled refresh's waiting attempt, which every new token starts, is no token request.
+          [`${a} all`]: total(samples, 'temporal_oauth_token_requests', { server: a }),
         },
         calls: {
           [`${a} GET 2xx`]: total(samples, 'temporal_oauth_web_service_calls', { server: a, method: 'GET', status_class: '2xx' }),
@@ -135,7 +137,7 @@ describe('metrics through the SDK meter', () => {
         cacheAnswers: total(samples, 'temporal_oauth_token_cache_hits', { server: a }) + total(samples, 'temporal_oauth_token_cache_waits', { server: a }),
       });
       const expected = {
-        tokenRequests: { [`${a} ok`]: 1, [`${b} ok`]: 1, [`${b} invalid_client`]: 1, timed: 1 },
+        tokenRequests: { [`${a} ok`]: 1, [`${b} ok`]: 1, [`${b} invalid_client`]: 1, timed: 1, [`${a} all`]: 1 },
         calls: { [`${a} GET 2xx`]: 2, [`${a} GET 4xx`]: 1, [`${a} GET network_error`]: 1, [`${b} GET refused`]: 1, 'bad input refused': 1, timed: 4 },
         servers: { [`${a} OK`]: 1, [`${b} OK`]: 0, [`${b} Error`]: 1, [`${b} NotAuthorized`]: 0 },
         dependents: 1,

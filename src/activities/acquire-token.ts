@@ -40,11 +40,14 @@ export interface AcquireTokenDependencies {
   requestTimeoutMs: number;
 }
 
-export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
-  const endpoints = new TokenEndpoints();
-  return async function acquireOAuthToken({ config, notBefore }: AcquireTokenInput): Promise<AcquiredToken> {
-    const context = Context.current();
-    const { attempt: activityAttempt, scheduledTimestampMs, currentAttemptScheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+/**
+ * A scheduled refresh's attempts before its due time are its wait, not token requests: they end here,
+ * outside the token request's metrics and span.
+ */
+export function whenDue(acquire: (input: AcquireTokenInput) => Promise<AcquiredToken>) {
+  return async function acquireOAuthToken(input: AcquireTokenInput): Promise<AcquiredToken> {
+    const { notBefore } = input;
+    const { currentAttemptScheduledTimestampMs } = Context.current().info;
     if (notBefore !== undefined && currentAttemptScheduledTimestampMs < notBefore) {
       // Temporal writes no history for a retry, so waiting as a retry delay costs the server's history nothing.
       // Both times are the Temporal server's: the next attempt is due when the refresh is, whatever this worker's clock says.
@@ -56,6 +59,15 @@ export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDe
         category: ApplicationFailureCategory.BENIGN,
       });
     }
+    return acquire(input);
+  };
+}
+
+export function createAcquireToken({ secrets, requestTimeoutMs }: AcquireTokenDependencies) {
+  const endpoints = new TokenEndpoints();
+  return async function acquireOAuthToken({ config, notBefore }: AcquireTokenInput): Promise<AcquiredToken> {
+    const context = Context.current();
+    const { attempt: activityAttempt, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
     // That wait took the first attempt, which the retry policy adds to maxRetryAttempts.
     const attempt = notBefore !== undefined && scheduledTimestampMs < notBefore ? activityAttempt - 1 : activityAttempt;
     const deadline = scheduledTimestampMs + scheduleToCloseTimeoutMs - DEADLINE_MARGIN_MS;

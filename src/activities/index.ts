@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { parseSecretReferences, SECRET_REFERENCES_ENV, type SecretReferences } from '../oauth/secret-references';
 import { SecretResolver, envSecretProvider, fileSecretProvider, type SecretProvider } from '../oauth/secrets';
-import { createAcquireToken } from './acquire-token';
+import { createAcquireToken, whenDue } from './acquire-token';
 import { DependentRegistrations } from './dependent-registrations';
 import { tokenCacheMetrics, withFanOutMetrics, withTokenRequestMetrics, withWebServiceCallMetrics } from './metrics';
 import { perNamespace } from './per-namespace';
@@ -34,8 +34,8 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
   });
   const tokens = perNamespace(() => new WorkerTokenCache(workflowTokenSource(() => Context.current().client), Date.now, tokenCacheMetrics));
   return {
-    acquireOAuthToken: withTokenRequestMetrics(
-      tracedTokenRequest(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS })),
+    acquireOAuthToken: whenDue(
+      withTokenRequestMetrics(tracedTokenRequest(createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }))),
     ),
     webServiceCall: withWebServiceCallMetrics(tracedWebServiceCall(createWebServiceCall(tokens))),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
