@@ -8,8 +8,10 @@ import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createServer, TemporalOAuthPlugin, type WebServiceCallInput } from '../src';
+import type { importSourceWorkflow } from '../src/workflow';
 import { isEncryptedPayload } from '../src/codec/encryption-codec';
 import { serverWorkflowId } from '../src/contract/definitions';
+import { importSink } from './support/import-sink';
 import { rawPartsOf } from './support/leak-scan';
 import { codecKeys, TEST_SECRET_REFERENCES, testBed } from './support/test-bed';
 import type { callOnce } from './workflows';
@@ -18,6 +20,14 @@ type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['f
 
 async function rawHistory(workflowId: string): Promise<History> {
   return testBed().rawClient.workflow.getHandle(workflowId).fetchHistory();
+}
+
+/** The payloads of a history that went through the codec: Temporal writes search attributes (their type in clear) and patch markers itself. */
+async function codecPayloads(workflowId: string): Promise<Payload[]> {
+  const events = (await rawHistory(workflowId)).events?.filter((event) => !event.markerRecordedEventAttributes);
+  const payloads = rawPartsOf(events).payloads.filter((payload) => !payload.metadata?.type);
+  assert.ok(payloads.length > 0, `no payload in the history of ${workflowId}`);
+  return payloads;
 }
 
 /** The user's own payloads of one webServiceCall workflow: its input and result, the activity's input and result. */
@@ -52,12 +62,29 @@ describe('what the plugin encrypts in history', () => {
       assert.deepEqual(clear.map(isEncryptedPayload), [false, false, false, false]);
       assert.match(Buffer.from(clear[3]?.data ?? []).toString(), /"client_id"/);
 
-      // Temporal writes two kinds itself, never through a codec: search attributes (their type in clear) and patch markers.
-      const events = (await rawHistory(serverWorkflowId(config.name))).events?.filter((event) => !event.markerRecordedEventAttributes);
-      const server = rawPartsOf(events).payloads.filter((payload) => !payload.metadata?.type);
-      assert.ok(server.length > 0);
+      const server = await codecPayloads(serverWorkflowId(config.name));
       assert.deepEqual(server.filter((payload) => !isEncryptedPayload(payload)), [], 'a payload of the server workflow was stored in clear');
     });
+  });
+
+  it('by default: every payload of an import source under an ID of the user\'s choosing, its pages and sink batches included', async () => {
+    const bed = testBed();
+    const sink = importSink();
+    await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic');
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'OK');
+        const importer = await bed.client.workflow.start<typeof importSourceWorkflow>('importSourceWorkflow', {
+          taskQueue,
+          workflowId: `nightly-${randomUUID()}`,
+          args: [{ server: config.name, url: `${bed.api.url}/records`, pageSize: 250 }],
+        });
+        assert.ok((await importer.result()).imported > 0);
+        const payloads = await codecPayloads(importer.workflowId);
+        assert.deepEqual(payloads.filter((payload) => !isEncryptedPayload(payload)), [], 'a payload of the import source was stored in clear');
+      },
+      { activities: sink.activities },
+    );
   });
 
   it('with encryptUserPayloads: the user workflow\'s payloads too, and the plugin still reads them', async () => {
