@@ -28,6 +28,18 @@ function scriptedSource() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache on a scripted source and a clock of the test's, once it holds serial 1 from the status read just made. */
+async function holdingFirstToken() {
+  const clock = { now: 1_000 };
+  const { source, pending } = scriptedSource();
+  const cache = new WorkerTokenCache(source, () => clock.now);
+  const first = cache.get('api');
+  await settle();
+  pending[0]!.resolve(grant(1, clock.now));
+  await first;
+  return { cache, pending, clock };
+}
+
 describe('the worker token cache', () => {
   it('an older flight that ends last does not replace the newer token another flight brought', async () => {
     let now = 1_000;
@@ -53,19 +65,13 @@ describe('the worker token cache', () => {
   });
 
   it('a valid token is served without waiting for the status read, which all callers of the interval share', async () => {
-    let now = 1_000;
-    const { source, pending } = scriptedSource();
-    const cache = new WorkerTokenCache(source, () => now);
-    const first = cache.get('api');
-    await settle();
-    pending[0]!.resolve(grant(1, now));
-    await first;
+    const { cache, pending, clock } = await holdingFirstToken();
 
-    now += STATUS_RECHECK_MS / 2;
+    clock.now += STATUS_RECHECK_MS / 2;
     assert.equal((await cache.get('api')).token.serial, 1);
     assert.equal(pending.length, 1, 'the status was read again within the interval');
 
-    now += STATUS_RECHECK_MS;
+    clock.now += STATUS_RECHECK_MS;
     // The read that starts now is never answered: callers must not wait for it.
     const served = await Promise.all([cache.get('api'), cache.get('API'), cache.get('api')]);
     assert.deepEqual(
@@ -80,21 +86,15 @@ describe('the worker token cache', () => {
   });
 
   it('a status read that says disabled stops the next call', async () => {
-    let now = 1_000;
-    const { source, pending } = scriptedSource();
-    const cache = new WorkerTokenCache(source, () => now);
-    const first = cache.get('api');
-    await settle();
-    pending[0]!.resolve(grant(1, now));
-    await first;
+    const { cache, pending, clock } = await holdingFirstToken();
 
-    now += STATUS_RECHECK_MS;
+    clock.now += STATUS_RECHECK_MS;
     assert.equal((await cache.get('api')).token.serial, 1);
     const disabled: TokenGrant = {
       status: 'Error',
       allowedOrigins: ['https://api.example.com'],
       acquiring: false,
-      disabledReason: { code: 'invalid_client', elapsedMs: 5, at: new Date(now).toISOString(), message: 'the client secret was refused' },
+      disabledReason: { code: 'invalid_client', elapsedMs: 5, at: new Date(clock.now).toISOString(), message: 'the client secret was refused' },
     };
     pending[1]!.resolve(disabled);
     await settle();
