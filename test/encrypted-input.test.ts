@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateStage } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { encode } from '@temporalio/common/lib/encoding';
+import { TemporalOAuthPlugin } from '../src';
 import { DECRYPTED_METADATA } from '../src/codec/decrypted-mark';
-import { testBed } from './support/test-bed';
+import { codecKeys, testBed } from './support/test-bed';
 import { reportArrivalUpdate, stopReportingSignal, type arrivalReporter } from './workflows';
 
 /** A client without the codec keys that puts the codec's decrypted mark on everything it sends. */
@@ -28,11 +29,13 @@ async function arrivals(sender: Client, taskQueue: string): Promise<{ input: boo
 }
 
 describe('workflows can tell input that arrived encrypted from input sent in clear', () => {
-  it('encrypted by the plugin: true; sent by a client without the codec, or with the decrypted mark forged: false', async () => {
+  it('encrypted by the plugin: true; sent in clear (a user workflow\'s payloads by default), by a client without the codec, or with the decrypted mark forged: false', async () => {
     const bed = testBed();
     const { connection, namespace } = bed.temporal;
+    const encryptingAll = new Client({ connection, namespace, plugins: [new TemporalOAuthPlugin({ codecKeys, encryptUserPayloads: true })] });
     await bed.withWorker(async (taskQueue) => {
-      assert.deepEqual(await arrivals(bed.client, taskQueue), { input: true, update: true });
+      assert.deepEqual(await arrivals(encryptingAll, taskQueue), { input: true, update: true });
+      assert.deepEqual(await arrivals(bed.client, taskQueue), { input: false, update: false });
       assert.deepEqual(await arrivals(bed.rawClient, taskQueue), { input: false, update: false });
       const forger = new Client({ connection, namespace, dataConverter: { payloadCodecs: [forgingCodec] } });
       assert.deepEqual(await arrivals(forger, taskQueue), { input: false, update: false });

@@ -7,7 +7,8 @@ import type { TokenSource } from './token-source';
 /**
  * How long a worker trusts what it last heard of a server's status. The token itself stays cached
  * until shortly before it expires; the status is re-read (one query, shared by all callers) at this
- * pace, so a server that is disabled or edited stops its callers within about this long.
+ * pace, behind the callers' backs, so a server that is disabled or edited stops its callers within
+ * about this long and a caller holding a valid token never waits for the query.
  */
 export const STATUS_RECHECK_MS = 1_000;
 
@@ -43,15 +44,13 @@ export class WorkerTokenCache {
   async get(server: string): Promise<UsableToken> {
     const key = normaliseServerName(server);
     const cached = this.grants.get(key);
-    if (cached && this.isFresh(cached.grant) && this.now() - cached.checkedAt < STATUS_RECHECK_MS) return this.hit(server, cached.grant);
+    if (cached && this.isFresh(cached.grant)) {
+      // A failed re-read leaves the token in use; the next call past the interval tries again.
+      if (this.now() - cached.checkedAt >= STATUS_RECHECK_MS) this.currentGrant(server, key).catch(() => undefined);
+      return this.hit(server, cached.grant);
+    }
     this.observer?.wait(server);
-    return usable(
-      server,
-      await this.singleFlight(key, async () => {
-        const current = await this.source.current(server);
-        return this.isFresh(current) || isRefused(current) ? current : this.source.fresh(server);
-      }),
-    );
+    return usable(server, await this.currentGrant(server, key));
   }
 
   /** A resource server rejected this token: have it replaced once, however many callers saw it. */
@@ -66,6 +65,14 @@ export class WorkerTokenCache {
   private hit(server: string, grant: TokenGrant): UsableToken {
     this.observer?.hit(server);
     return usable(server, grant);
+  }
+
+  /** The server's status and token as the workflow has them now, and a fresh token if it holds none usable. */
+  private currentGrant(server: string, key: string): Promise<TokenGrant> {
+    return this.singleFlight(key, async () => {
+      const current = await this.source.current(server);
+      return this.isFresh(current) || isRefused(current) ? current : this.source.fresh(server);
+    });
   }
 
   private isFresh(grant: TokenGrant): boolean {

@@ -50,7 +50,8 @@ export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) 
  * cancellation reaches this activity (and, through its signal, the HTTP request).
  */
 async function whileHeartbeating<T>(context: Context, work: () => Promise<T>): Promise<T> {
-  context.heartbeat();
+  // No heartbeat at the start: the heartbeat timeout already counts from it, and each heartbeat is a
+  // write on the Temporal server, so a call that ends within the first interval costs none.
   const every = (context.info.heartbeatTimeoutMs || FALLBACK_HEARTBEAT_MS * 3) / 3;
   const timer = setInterval(() => context.heartbeat(), every);
   try {

@@ -58,7 +58,7 @@ export class EncryptionCodec implements PayloadCodec {
     return Promise.resolve(payloads.map((payload) => this.decrypt(payload)));
   }
 
-  private encrypt(payload: Payload): Payload {
+  encrypt(payload: Payload): Payload {
     const keyId = this.ring.currentKeyId;
     const salt = randomBytes(SALT_BYTES);
     const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();

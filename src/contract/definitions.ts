@@ -5,9 +5,15 @@ import { normaliseServerName } from '../oauth/server-name';
 /** The workflow type of the one long-lived workflow per OAuth server. */
 export const OAUTH_SERVER_WORKFLOW_TYPE = 'oauthServerWorkflow';
 
+const SERVER_WORKFLOW_ID_PREFIX = 'oauth-server:';
+
 /** The workflow ID is what makes a name unique, so it is derived from the normalised name. */
 export function serverWorkflowId(name: string): string {
-  return `oauth-server:${normaliseServerName(name)}`;
+  return `${SERVER_WORKFLOW_ID_PREFIX}${normaliseServerName(name)}`;
+}
+
+export function isServerWorkflowId(workflowId: string): boolean {
+  return workflowId.startsWith(SERVER_WORKFLOW_ID_PREFIX);
 }
 
 const TOKEN_REQUEST_QUEUE_SUFFIX = '/oauth-token-requests';

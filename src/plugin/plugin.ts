@@ -7,6 +7,7 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { MarkingCodec } from '../codec/marking-codec';
 import { isTokenRequestTaskQueue } from '../contract/definitions';
 import { runWithTokenRequestWorker } from './token-request-worker';
+import { pluginWorkflowStarts } from './plugin-workflow-starts';
 import { PLUGIN_WORKFLOWS_PATH, withPluginWorkflows } from './workflows-entry';
 
 export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
@@ -16,6 +17,13 @@ export interface TemporalOAuthPluginOptions extends OAuthActivitiesOptions {
    * plugin refuses to start without them. `false` stores everything in clear: tests of the codec only.
    */
   codecKeys?: CodecKeyRing | false;
+  /**
+   * Also encrypt the payloads of your own workflows and activities (their inputs, results, signals,
+   * queries, updates and failures, `webServiceCall`'s included). Default false: the plugin encrypts
+   * what it owns (server configurations, secrets, tokens, everything of its own workflows and
+   * activities) and leaves yours to your own codecs, so that a call costs no cipher work it does not need.
+   */
+  encryptUserPayloads?: boolean;
 }
 
 /** A user's own failure converter is kept: it then decides whether failure messages are encoded. */
@@ -26,11 +34,11 @@ const ENCODING_FAILURE_CONVERTER_PATH = require.resolve('../codec/failure-conver
  */
 const TAGGING_PAYLOAD_CONVERTER_PATH = require.resolve('../codec/payload-converter');
 
-function encryptingConverter(keys: CodecKeyRing): (existing: DataConverter | undefined) => DataConverter {
+function encryptingConverter(keys: CodecKeyRing, encryptUserPayloads: boolean): (existing: DataConverter | undefined) => DataConverter {
   return (existing) => ({
     ...existing,
     // Encryption wraps whatever the user's own codecs produce.
-    payloadCodecs: [new MarkingCodec(new EncryptionCodec(keys), existing?.payloadCodecs)],
+    payloadCodecs: [new MarkingCodec(new EncryptionCodec(keys), existing?.payloadCodecs, encryptUserPayloads)],
     payloadConverterPath: existing?.payloadConverterPath ?? TAGGING_PAYLOAD_CONVERTER_PATH,
     failureConverterPath: existing?.failureConverterPath ?? ENCODING_FAILURE_CONVERTER_PATH,
   });
@@ -69,7 +77,8 @@ export class TemporalOAuthPlugin extends SimplePlugin {
       name: 'temporal-oauth',
       activities,
       workflowsPath: (userWorkflowsPath) => userWorkflowsPath ?? PLUGIN_WORKFLOWS_PATH,
-      dataConverter: keys ? encryptingConverter(keys) : undefined,
+      dataConverter: keys ? encryptingConverter(keys, options.encryptUserPayloads ?? false) : undefined,
+      clientInterceptors: keys ? pluginWorkflowStarts : undefined,
     });
     this.serverWorkflowActivities = { acquireOAuthToken, tellOAuthDependents };
     this.encrypts = keys !== false;

@@ -45,6 +45,11 @@ function rawPartsIn(node: unknown, found: RawParts): RawParts {
   return found;
 }
 
+/** Every payload and failure of one history (or any part of one), as stored. */
+export function rawPartsOf(node: unknown): RawParts {
+  return rawPartsIn(node, { payloads: [], failures: [] });
+}
+
 /** Keeps every history of the client's namespace, fetched without the codec; returns their payloads and failures. */
 export async function collectRawHistories(rawClient: Client, label: string): Promise<RawParts> {
   const found: RawParts = { payloads: [], failures: [] };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkerTokenCache } from '../../src/activities/token-cache';
+import { STATUS_RECHECK_MS, WorkerTokenCache } from '../../src/activities/token-cache';
 import type { TokenSource } from '../../src/activities/token-source';
 import type { TokenGrant } from '../../src/contract/definitions';
 import { WebServiceCallFailure } from '../../src/contract/failures';
@@ -28,6 +28,18 @@ function scriptedSource() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache on a scripted source and a clock of the test's, once it holds serial 1 from the status read just made. */
+async function holdingFirstToken() {
+  const clock = { now: 1_000 };
+  const { source, pending } = scriptedSource();
+  const cache = new WorkerTokenCache(source, () => clock.now);
+  const first = cache.get('api');
+  await settle();
+  pending[0]!.resolve(grant(1, clock.now));
+  await first;
+  return { cache, pending, clock };
+}
+
 describe('the worker token cache', () => {
   it('an older flight that ends last does not replace the newer token another flight brought', async () => {
     let now = 1_000;
@@ -38,18 +50,63 @@ describe('the worker token cache', () => {
     pending[0]!.resolve(grant(1, now));
     assert.equal((await first).token.serial, 1);
 
-    // A rejection of serial 1 starts a refresh; meanwhile the cached status expires and another caller reads serial 2.
+    // A rejection of serial 1 starts a refresh; meanwhile the cached status expires and another caller's re-read brings serial 2.
     const replacing = cache.replaceRejected('api', 1);
     await settle();
     now += 2_000;
-    const reading = cache.get('api');
-    await settle();
+    await cache.get('api');
     pending[2]!.resolve(grant(2, now));
-    assert.equal((await reading).token.serial, 2);
+    await settle();
+    assert.equal((await cache.get('api')).token.serial, 2);
     // The refresh's answer is older: it brings serial 1 again (its update met a workflow that had not yet seen the rejection).
     pending[1]!.resolve(grant(1, now - 2_000));
     await replacing;
     assert.equal((await cache.get('api')).token.serial, 2);
+  });
+
+  it('a valid token is served without waiting for the status read, which all callers of the interval share', async () => {
+    const { cache, pending, clock } = await holdingFirstToken();
+
+    clock.now += STATUS_RECHECK_MS / 2;
+    assert.equal((await cache.get('api')).token.serial, 1);
+    assert.equal(pending.length, 1, 'the status was read again within the interval');
+
+    clock.now += STATUS_RECHECK_MS;
+    // The read that starts now is never answered: callers must not wait for it.
+    const served = await Promise.all([cache.get('api'), cache.get('API'), cache.get('api')]);
+    assert.deepEqual(
+      served.map((usable) => usable.token.serial),
+      [1, 1, 1],
+    );
+    assert.deepEqual(
+      pending.map((read) => read.kind),
+      ['current', 'current'],
+      'one status read in the background for all three callers',
+    );
+  });
+
+  it('a status read that says disabled stops the next call', async () => {
+    const { cache, pending, clock } = await holdingFirstToken();
+
+    clock.now += STATUS_RECHECK_MS;
+    assert.equal((await cache.get('api')).token.serial, 1);
+    const disabled: TokenGrant = {
+      status: 'Error',
+      allowedOrigins: ['https://api.example.com'],
+      acquiring: false,
+      disabledReason: { code: 'invalid_client', elapsedMs: 5, at: new Date(clock.now).toISOString(), message: 'the client secret was refused' },
+    };
+    pending[1]!.resolve(disabled);
+    await settle();
+
+    const next = cache.get('api');
+    await settle();
+    pending[2]?.resolve(disabled);
+    await assert.rejects(next, (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure);
+      assert.equal(error.type, WebServiceCallFailure.ServerDisabled);
+      return true;
+    });
   });
 
   it('a deleted server fails every call with OAuthServerDeleted', async () => {
