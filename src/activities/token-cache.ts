@@ -11,6 +11,8 @@ import type { TokenSource } from './token-source';
  * about this long and a caller holding a valid token never waits for the query.
  */
 export const STATUS_RECHECK_MS = 1_000;
+/** Past this age a served status is re-read in the background. */
+const STATUS_READ_AHEAD_MS = STATUS_RECHECK_MS / 2;
 
 /** Told, by server, whether a caller was answered from the cache at once or waited for the server's workflow. */
 export interface TokenCacheObserver {
@@ -44,9 +46,12 @@ export class WorkerTokenCache {
   async get(server: string): Promise<UsableToken> {
     const key = normaliseServerName(server);
     const cached = this.grants.get(key);
-    if (cached && this.isFresh(cached.grant)) {
-      // A failed re-read leaves the token in use; the next call past the interval tries again.
-      if (this.now() - cached.checkedAt >= STATUS_RECHECK_MS) this.currentGrant(server, key).catch(() => undefined);
+    const age = cached ? this.now() - cached.checkedAt : Infinity;
+    if (cached && this.isFresh(cached.grant) && age < STATUS_RECHECK_MS) {
+      // Read ahead: under steady calls the status is re-read before it goes stale, so no caller waits
+      // for it; a caller after a quiet spell still waits, and never uses a status older than the interval.
+      // A failed read leaves the token in use until then.
+      if (age >= STATUS_READ_AHEAD_MS) this.currentGrant(server, key).catch(() => undefined);
       return this.hit(server, cached.grant);
     }
     this.observer?.wait(server);

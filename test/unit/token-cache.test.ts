@@ -28,6 +28,21 @@ function scriptedSource() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+function disabledGrant(now: number): TokenGrant {
+  return {
+    status: 'Error',
+    allowedOrigins: ['https://api.example.com'],
+    acquiring: false,
+    disabledReason: { code: 'invalid_client', elapsedMs: 5, at: new Date(now).toISOString(), message: 'the client secret was refused' },
+  };
+}
+
+function isDisabledFailure(error: unknown): true {
+  assert.ok(error instanceof ApplicationFailure);
+  assert.equal(error.type, WebServiceCallFailure.ServerDisabled);
+  return true;
+}
+
 /** A cache on a scripted source and a clock of the test's, once it holds serial 1 from the status read just made. */
 async function holdingFirstToken() {
   const clock = { now: 1_000 };
@@ -54,24 +69,24 @@ describe('the worker token cache', () => {
     const replacing = cache.replaceRejected('api', 1);
     await settle();
     now += 2_000;
-    await cache.get('api');
-    pending[2]!.resolve(grant(2, now));
+    const reading = cache.get('api');
     await settle();
-    assert.equal((await cache.get('api')).token.serial, 2);
+    pending[2]!.resolve(grant(2, now));
+    assert.equal((await reading).token.serial, 2);
     // The refresh's answer is older: it brings serial 1 again (its update met a workflow that had not yet seen the rejection).
     pending[1]!.resolve(grant(1, now - 2_000));
     await replacing;
     assert.equal((await cache.get('api')).token.serial, 2);
   });
 
-  it('a valid token is served without waiting for the status read, which all callers of the interval share', async () => {
+  it('a valid token is served without waiting for the status read, which starts in the background past half the interval, one for all callers', async () => {
     const { cache, pending, clock } = await holdingFirstToken();
 
-    clock.now += STATUS_RECHECK_MS / 2;
+    clock.now += STATUS_RECHECK_MS / 4;
     assert.equal((await cache.get('api')).token.serial, 1);
-    assert.equal(pending.length, 1, 'the status was read again within the interval');
+    assert.equal(pending.length, 1, 'the status was read again early in the interval');
 
-    clock.now += STATUS_RECHECK_MS;
+    clock.now += STATUS_RECHECK_MS / 2;
     // The read that starts now is never answered: callers must not wait for it.
     const served = await Promise.all([cache.get('api'), cache.get('API'), cache.get('api')]);
     assert.deepEqual(
@@ -85,28 +100,30 @@ describe('the worker token cache', () => {
     );
   });
 
-  it('a status read that says disabled stops the next call', async () => {
+  it('a status read in the background that says disabled stops the next call', async () => {
     const { cache, pending, clock } = await holdingFirstToken();
 
-    clock.now += STATUS_RECHECK_MS;
+    clock.now += (STATUS_RECHECK_MS * 3) / 4;
     assert.equal((await cache.get('api')).token.serial, 1);
-    const disabled: TokenGrant = {
-      status: 'Error',
-      allowedOrigins: ['https://api.example.com'],
-      acquiring: false,
-      disabledReason: { code: 'invalid_client', elapsedMs: 5, at: new Date(clock.now).toISOString(), message: 'the client secret was refused' },
-    };
-    pending[1]!.resolve(disabled);
+    pending[1]!.resolve(disabledGrant(clock.now));
     await settle();
 
     const next = cache.get('api');
     await settle();
-    pending[2]?.resolve(disabled);
-    await assert.rejects(next, (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure);
-      assert.equal(error.type, WebServiceCallFailure.ServerDisabled);
-      return true;
-    });
+    pending[2]?.resolve(disabledGrant(clock.now));
+    await assert.rejects(next, isDisabledFailure);
+  });
+
+  it('after a quiet spell longer than the interval, a call waits for the status read: a server disabled meanwhile is never called with its old token', async () => {
+    const { cache, pending, clock } = await holdingFirstToken();
+
+    clock.now += STATUS_RECHECK_MS;
+    let settled = false;
+    const call = cache.get('api').finally(() => (settled = true));
+    await settle();
+    assert.equal(settled, false, 'the call was served before the status was read');
+    pending[1]!.resolve(disabledGrant(clock.now));
+    await assert.rejects(call, isDisabledFailure);
   });
 
   it('a deleted server fails every call with OAuthServerDeleted', async () => {
