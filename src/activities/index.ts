@@ -21,6 +21,8 @@ export interface OAuthActivitiesOptions {
   secretReferences?: SecretReferences;
   /** Bound on one token HTTP exchange. Default 30 s; the server's maxWait bounds all attempts together. */
   tokenRequestTimeoutMs?: number;
+  /** Signals one fan-out activity keeps in flight when a server tells its dependents. Default 1,000: each activity's dependents at once. */
+  fanOutSignalsInFlight?: number;
 }
 
 const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
@@ -35,7 +37,7 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
     acquireOAuthToken: createAcquireToken({ secrets, requestTimeoutMs: options.tokenRequestTimeoutMs ?? DEFAULT_TOKEN_REQUEST_TIMEOUT_MS }),
     webServiceCall: createWebServiceCall(tokens),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
-    tellOAuthDependents: createTellOAuthDependents(),
+    tellOAuthDependents: createTellOAuthDependents(options.fanOutSignalsInFlight),
   };
 }
 
