@@ -38,7 +38,7 @@ export interface BenchBed {
   /** Runs `fn` while an in-process worker polls a fresh task queue: with the plugin, or bare with `activities`. */
   withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { bare?: { activities: object }; taskQueue?: string }): Promise<T>;
   /** Worker processes with the plugin (test/support/worker-process.ts) on `taskQueue`; the caller stops them. */
-  startWorkerProcesses(taskQueue: string, count: number, options?: Pick<WorkerProcessOptions, 'maxCachedWorkflows'>): Promise<WorkerProcess[]>;
+  startWorkerProcesses(taskQueue: string, count: number, options?: Pick<WorkerProcessOptions, 'maxCachedWorkflows' | 'env'>): Promise<WorkerProcess[]>;
   close(): Promise<void>;
 }
 

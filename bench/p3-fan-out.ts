@@ -46,7 +46,8 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
             bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name] }),
           );
           await eventually(async () => (await server.query(dependentsQuery)).length === dependents, {
-            timeoutMs: 60_000 + dependents * 20,
+            // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
+            timeoutMs: 120_000 + dependents * 100,
             intervalMs: SETTLE_POLL_MS,
             what: `${dependents} dependents registered`,
           });
@@ -60,6 +61,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           const heardAt = Date.now();
           eventsPerDisable.push((await settledHistoryLength(server)) - before);
           phases.push(await fanOutPhases(server, before, startedAt, heardAt));
+          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s\n`);
           return (heardAt - startedAt) / 1000;
         },
         async () => {
@@ -72,7 +74,9 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal)));
           // Only then wait for the ends: long polls opened beside the signals would hold the connection's streams.
           await Promise.all(waiters.map((waiter) => waiter.result()));
-          return (performance.now() - started) / 1000;
+          const seconds = (performance.now() - started) / 1000;
+          process.stderr.write(`[bench] P3 ${dependents}: client signalling all → all ended ${rounded(seconds)} s\n`);
+          return seconds;
         },
       ),
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createServer, type OAuthServerConfigInput } from '../src';
+import { authorizeServer, createServer, type OAuthServerConfigInput } from '../src';
 import { OAUTH_SERVER_WORKFLOW_TYPE, serverViewQuery, serverWorkflowId, tokenGrantQuery } from '../src/contract/definitions';
 import { refreshAt } from '../src/oauth/token-timing';
 import { eventually } from '../test/support/eventually';
@@ -14,6 +14,7 @@ import { median, rounded, type Figure } from './report';
 const { EventType } = temporal.api.enums.v1;
 
 const QUERIES_IN_FLIGHT = 50;
+const OK_ATTEMPTS = 3;
 /** A query slower than this counts as timed out, whatever the server would have done. */
 const QUERY_TIMEOUT_MS = 10_000;
 
@@ -35,23 +36,27 @@ interface Checkpoint {
  * continue-as-new.
  */
 export async function idleServers(bed: BenchBed, options: BenchOptions): Promise<Figure> {
-  const { p4CreateConcurrency, p4RefreshingServers, p4RefreshTtlSeconds, p4Refreshes, p4CachedWorkflows: cachedWorkflows } = options;
+  const { p4CreateConcurrency, p4RefreshingServers, p4RefreshTtlSeconds, p4Refreshes, p4CachedWorkflows: cachedWorkflows, p4WorkerHeapMib: heapMib } = options;
   const counts = options.p4Servers.split(',').map(Number).sort((a, b) => a - b);
   const servers = counts.at(-1) ?? 0;
   const idleClient = await bed.registerClient();
   const refreshingClient = await bed.registerClient(p4RefreshTtlSeconds);
   const taskQueue = `p4-${randomUUID()}`;
-  const [worker] = await bed.startWorkerProcesses(taskQueue, 1, { maxCachedWorkflows: cachedWorkflows });
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapMib}`.trim() };
+  const [worker] = await bed.startWorkerProcesses(taskQueue, 1, { maxCachedWorkflows: cachedWorkflows, env });
   if (!worker) throw new Error('P4: no worker process');
   try {
     const memoryBefore = await memory(bed, worker.pid);
     // First, so that they refresh while the idle servers are added.
-    const refreshing = await createAll(bed, taskQueue, p4RefreshingServers, p4CreateConcurrency, () => bed.serverConfig(refreshingClient));
+    const { names: refreshing } = await createAll(bed, taskQueue, p4RefreshingServers, p4CreateConcurrency, () => bed.serverConfig(refreshingClient), true);
     const idle: string[] = [];
+    let createdInError = 0;
     const checkpoints: Checkpoint[] = [];
     const createdAt = performance.now();
     for (const count of counts) {
-      idle.push(...(await createAll(bed, taskQueue, count - idle.length, p4CreateConcurrency, () => bed.serverConfig(idleClient))));
+      const created = await createAll(bed, taskQueue, count - idle.length, p4CreateConcurrency, () => bed.serverConfig(idleClient));
+      idle.push(...created.names);
+      createdInError += created.inError;
       const queries = await timeQueries(bed.client, idle);
       // After the queries, which have cycled every server through the cache: the most the worker holds.
       const after = await memory(bed, worker.pid);
@@ -83,21 +88,23 @@ export async function idleServers(bed: BenchBed, options: BenchOptions): Promise
       unit: `worker RSS MiB at ${servers} servers ÷ at ${first?.servers ?? '?'}`,
       goal: 'worker memory bounded by its cache (ratio about 1), ≤ 8 events per refresh, 0 query timeouts',
       summary:
-        `idle servers on one worker caching ${cachedWorkflows} workflows: worker RSS ${memoryBefore.worker ?? '?'} MiB with none, ` +
+        `idle servers on one worker caching ${cachedWorkflows} workflows (V8 heap limit ${heapMib} MiB): worker RSS ${memoryBefore.worker ?? '?'} MiB with none, ` +
         `${checkpoints.map((checkpoint) => `${checkpoint.workerRssMiB ?? '?'} MiB at ${checkpoint.servers}`).join(', ')}; ` +
         `dev server ${memoryBefore.devServer ?? '?'} → ${checkpoints.map((checkpoint) => checkpoint.devServerRssMiB ?? '?').join(' → ')} MiB; ` +
         `${eventsPerRefresh} history events per token refresh; ${describeHistories(histories, eventsPerRefresh)}; ` +
         `${timeouts} of ${queried} tokenGrant queries timed out or failed (at ${servers}: p50 ${last?.queryMs.p50 ?? '?'} ms, p99 ${last?.queryMs.p99 ?? '?'} ms, max ${last?.queryMs.max ?? '?'} ms); ` +
-        `${servers} created in ${rounded(creationSeconds, 1)} s`,
+        `${servers} created in ${rounded(creationSeconds, 1)} s (${createdInError} came up in Error: their first token request failed on the busy machine)`,
       details: {
         servers,
         cachedWorkflows,
+        workerHeapMib: heapMib,
         workerRssMiB: { none: memoryBefore.worker, ...Object.fromEntries(checkpoints.map((checkpoint) => [checkpoint.servers, checkpoint.workerRssMiB])) },
         devServerRssMiB: { none: memoryBefore.devServer, ...Object.fromEntries(checkpoints.map((checkpoint) => [checkpoint.servers, checkpoint.devServerRssMiB])) },
         eventsPerRefresh,
         ...histories,
         queryTimeouts: timeouts,
         creationSeconds: rounded(creationSeconds, 1),
+        createdInError,
       },
     };
   } finally {
@@ -124,13 +131,24 @@ async function memory(bed: BenchBed, workerPid: number): Promise<{ worker?: numb
   return { worker: await residentMiB(workerPid), devServer: bed.devServerPid === undefined ? undefined : await residentMiB(bed.devServerPid) };
 }
 
-async function createAll(bed: BenchBed, taskQueue: string, count: number, inFlight: number, config: () => OAuthServerConfigInput): Promise<string[]> {
-  return inLanes(range(count), inFlight, async () => {
+/**
+ * Creates `count` servers, `inFlight` at a time, and returns their names and how many came up in
+ * Error: on a busy machine a first token request can time out, and such a server still counts as
+ * an idle one. `mustBeOk` servers are authorized again until they are OK.
+ */
+async function createAll(bed: BenchBed, taskQueue: string, count: number, inFlight: number, config: () => OAuthServerConfigInput, mustBeOk = false): Promise<{ names: string[]; inError: number }> {
+  let inError = 0;
+  const names = await inLanes(range(count), inFlight, async () => {
     const server = config();
-    const view = await createServer(bed.client, server, { taskQueue });
-    if (view.status !== 'OK') throw new Error(`P4: server ${server.name} is ${view.status}`);
+    let view = await createServer(bed.client, server, { taskQueue });
+    for (let attempt = 1; mustBeOk && view.status !== 'OK' && attempt < OK_ATTEMPTS; attempt += 1) view = await authorizeServer(bed.client, server.name);
+    if (view.status !== 'OK') {
+      if (mustBeOk) throw new Error(`P4: server ${server.name} is ${view.status} after ${OK_ATTEMPTS} attempts`);
+      inError += 1;
+    }
     return server.name;
   });
+  return { names, inError };
 }
 
 interface QueryTimes {
