@@ -9,7 +9,7 @@ import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, generateCodecKey, parseCodecKeyRing
 import { generateClientSecret, startAuthorizationServer, type AuthorizationServer } from '../src/demo/authorization-server';
 import { startResourceApi, type ResourceApi } from '../src/demo/resource-api';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
-import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-processes';
+import { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from '../test/support/worker-processes';
 import { freePort } from '../test/support/free-port';
 
 /** The scope of the resource API's /whoami, the route every bench call uses. */
@@ -38,7 +38,7 @@ export interface BenchBed {
   /** Runs `fn` while an in-process worker polls a fresh task queue: with the plugin, or bare with `activities`. */
   withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { bare?: { activities: object }; taskQueue?: string }): Promise<T>;
   /** Worker processes with the plugin (test/support/worker-process.ts) on `taskQueue`; the caller stops them. */
-  startWorkerProcesses(taskQueue: string, count: number): Promise<WorkerProcess[]>;
+  startWorkerProcesses(taskQueue: string, count: number, options?: Pick<WorkerProcessOptions, 'maxCachedWorkflows' | 'env'>): Promise<WorkerProcess[]>;
   close(): Promise<void>;
 }
 
@@ -119,8 +119,8 @@ export async function startBenchBed(): Promise<BenchBed> {
       });
       return worker.runUntil(() => fn(taskQueue));
     },
-    async startWorkerProcesses(taskQueue, count) {
-      const started = await Promise.allSettled(Array.from({ length: count }, () => startWorkerProcess(temporal, taskQueue)));
+    async startWorkerProcesses(taskQueue, count, options) {
+      const started = await Promise.allSettled(Array.from({ length: count }, () => startWorkerProcess(temporal, taskQueue, options)));
       const running = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
       const failed = started.find((outcome) => outcome.status === 'rejected');
       if (failed) {

@@ -36,6 +36,10 @@ async function main(): Promise<void> {
       for (const result of measured) process.stderr.write(`[bench] ${result.bench}: ${result.summary}\n`);
       results.push(...measured);
     }
+  } catch (error) {
+    // Now: closing the bed can end the process first, from a client's retry timer.
+    process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    throw error;
   } finally {
     await bed.close();
   }

@@ -18,7 +18,18 @@ export const DEFAULTS = {
   p2WaveCalls: 50,
   /** Comma-separated sizes of P3's dependents. */
   p3Dependents: '1000,10000',
-  p4Servers: 5_000,
+  /**
+   * Comma-separated counts of idle servers at which P4 measures, as servers are added: worker
+   * memory that stays flat from one to the next is bounded by the cache, not by the servers.
+   */
+  p4Servers: '1000,5000',
+  /** The P4 worker's maxCachedWorkflows: a few hundred, far below the servers. */
+  p4CachedWorkflows: 250,
+  /**
+   * The P4 worker's V8 heap limit (--max-old-space-size), in MiB: without one, V8 lets garbage pile
+   * up towards Node's default of about 4 GiB before it collects hard, and RSS shows that, not the cache.
+   */
+  p4WorkerHeapMib: 1_536,
   /** Servers created at once in P4. */
   p4CreateConcurrency: 25,
   /** Servers with a short token lifetime beside P4's idle ones, to count events per refresh. */

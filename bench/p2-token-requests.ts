@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { freshTokenUpdate, serverWorkflowId } from '../src/contract/definitions';
@@ -64,7 +65,7 @@ export async function tokenRequests(bed: BenchBed, options: BenchOptions): Promi
         endpoint.requests.map((request) => request.receivedAt),
         ttlSeconds * 1000,
       );
-      const accepted = await acceptedFreshTokenUpdates(bed, config.name);
+      const accepted = await acceptedFreshTokenUpdates(bed.client, config.name);
       const worst = Math.max(coldRequests, ...perInterval);
       const failed = failures(cold) + failures(steady);
       return {
@@ -111,8 +112,8 @@ function failures(tally: CallTally): number {
 }
 
 /** The freshToken updates the server took: how many times callers had to wait on it rather than read its token. */
-async function acceptedFreshTokenUpdates(bed: BenchBed, server: string): Promise<number> {
-  const history = await bed.client.workflow.getHandle(serverWorkflowId(server)).fetchHistory();
+export async function acceptedFreshTokenUpdates(client: Client, server: string): Promise<number> {
+  const history = await client.workflow.getHandle(serverWorkflowId(server)).fetchHistory();
   return (history.events ?? []).filter(
     (event) =>
       event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED &&

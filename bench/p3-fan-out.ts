@@ -33,6 +33,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
   const benchClient = await bed.registerClient();
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const eventsPerDisable: number[] = [];
+  const phases: FanOutPhases[] = [];
   try {
     const measured = await bed.withWorker((taskQueue) =>
       interleavedRounds(
@@ -46,18 +47,23 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
             bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name] }),
           );
           await eventually(async () => (await server.query(dependentsQuery)).length === dependents, {
-            timeoutMs: 60_000 + dependents * 20,
+            // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
+            timeoutMs: 120_000 + dependents * 100,
             intervalMs: SETTLE_POLL_MS,
             what: `${dependents} dependents registered`,
           });
+          // Registered is not yet idle: each watcher still has the task that reads its registration's result.
+          await allIdle(watchers);
           const before = await settledHistoryLength(server);
           endpoint.break();
-          const started = performance.now();
+          const startedAt = Date.now();
           await authorizeServer(bed.client, config.name);
           await Promise.all(watchers.map((watcher) => watcher.result()));
-          const seconds = (performance.now() - started) / 1000;
+          const heardAt = Date.now();
           eventsPerDisable.push((await settledHistoryLength(server)) - before);
-          return seconds;
+          phases.push(await fanOutPhases(server, before, startedAt, heardAt));
+          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s\n`);
+          return (heardAt - startedAt) / 1000;
         },
         async () => {
           const waiters = await startAll(dependents, () =>
@@ -69,7 +75,9 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal)));
           // Only then wait for the ends: long polls opened beside the signals would hold the connection's streams.
           await Promise.all(waiters.map((waiter) => waiter.result()));
-          return (performance.now() - started) / 1000;
+          const seconds = (performance.now() - started) / 1000;
+          process.stderr.write(`[bench] P3 ${dependents}: client signalling all → all ended ${rounded(seconds)} s\n`);
+          return seconds;
         },
       ),
     );
@@ -83,8 +91,9 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
       args: `--p3-dependents ${dependents}`,
       summary:
         `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once ${figure.baseline} s = ${figure.ratio}; ` +
-        `the server's history grows by ${events} events per disable (${rounds} interleaved rounds, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')})`,
-      details: { dependents, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable },
+        `the server's history grows by ${events} events per disable (${rounds} interleaved rounds, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
+        `where the time went, medians in s: ${describePhases(phases)}`,
+      details: { dependents, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
     };
   } finally {
     await endpoint.close();
@@ -95,13 +104,13 @@ function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<
   return inLanes(range(count), STARTS_IN_FLIGHT, start);
 }
 
-/** Waits until every workflow has run its first task and waits for nothing but a signal. */
+/** Waits until every workflow has run its first task and waits for nothing but a signal: no workflow task, no activity. */
 async function allIdle(handles: readonly WorkflowHandle[]): Promise<void> {
   await inLanes(handles, STARTS_IN_FLIGHT, (handle) =>
     eventually(
       async () => {
         const { raw, historyLength } = await handle.describe();
-        return !raw.pendingWorkflowTask && historyLength >= FIRST_TASK_COMPLETED_EVENTS;
+        return !raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0 && historyLength >= FIRST_TASK_COMPLETED_EVENTS;
       },
       { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: `${handle.workflowId} to wait idle` },
     ),
@@ -120,4 +129,40 @@ async function settledHistoryLength(server: WorkflowHandle): Promise<number> {
     },
     { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: "the server's history to settle" },
   );
+}
+
+/**
+ * Where a disable's time goes, in seconds, from the server's own history: until the fan-out
+ * activities were scheduled (the update, the failed token request, the workflow task), until a
+ * worker picked the first up, until the last had signalled every dependent, and until the last
+ * dependent had run the task that heard it.
+ */
+interface FanOutPhases {
+  disable: number;
+  pickUp: number;
+  signalling: number;
+  lastHeard: number;
+}
+
+async function fanOutPhases(server: WorkflowHandle, fromEvent: number, startedAt: number, heardAt: number): Promise<FanOutPhases> {
+  const events = ((await server.fetchHistory()).events ?? []).slice(fromEvent);
+  const timeOf = (event: (typeof events)[number]) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+  const scheduled = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tellOAuthDependents');
+  const fanOutIds = new Set(scheduled.map((event) => Number(event.eventId)));
+  const ofFanOut = (scheduledEventId: unknown) => fanOutIds.has(Number(scheduledEventId));
+  const started = events.filter((event) => ofFanOut(event.activityTaskStartedEventAttributes?.scheduledEventId)).map(timeOf);
+  const completed = events.filter((event) => ofFanOut(event.activityTaskCompletedEventAttributes?.scheduledEventId)).map(timeOf);
+  const firstScheduled = Math.min(...scheduled.map(timeOf));
+  const seconds = (ms: number) => rounded(ms / 1000);
+  return {
+    disable: seconds(firstScheduled - startedAt),
+    pickUp: seconds(Math.min(...started) - firstScheduled),
+    signalling: seconds(Math.max(...completed) - Math.min(...started)),
+    lastHeard: seconds(heardAt - Math.max(...completed)),
+  };
+}
+
+function describePhases(phases: readonly FanOutPhases[]): string {
+  const of = (key: keyof FanOutPhases) => rounded(median(phases.map((phase) => phase[key])));
+  return `disable → fan-out scheduled ${of('disable')}, picked up ${of('pickUp')}, signalling ${of('signalling')}, last dependent heard ${of('lastHeard')} after`;
 }

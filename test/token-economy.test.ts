@@ -2,24 +2,16 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
-import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { serverWorkflowId } from '../src/contract/definitions';
-import { capturedLogs } from './support/captured-logs';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
-import { API_SCOPES, CODEC_KEYS_FIXTURE, testBed, type TestBed } from './support/test-bed';
+import { API_SCOPES, testBed, type TestBed } from './support/test-bed';
 import { forwardTokenRequest, startRecordingProxy, startScriptedEndpoint } from './support/token-endpoints';
-import { startWorkerProcess, type WorkerProcess } from './support/worker-processes';
+import { startTestWorkerProcess } from './support/test-worker-processes';
+import type { WorkerProcess } from './support/worker-processes';
 import type { callMany, CallOutcome } from './workflows';
 
 const { EventType } = temporal.api.enums.v1;
-
-/** The suite's worker process: the fixture's codec keys, and its log joins the suite's for the final scan for leaked secrets. */
-function startTestWorkerProcess(bed: TestBed, taskQueue: string): Promise<WorkerProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE };
-  delete env[CODEC_KEYS_ENV];
-  return startWorkerProcess(bed.temporal, taskQueue, { env, onOutput: (text) => capturedLogs.push(text) });
-}
 
 /** The update-accepted events of a server's workflow, by update name. */
 async function acceptedUpdates(bed: TestBed, server: string): Promise<string[]> {
@@ -64,7 +56,7 @@ describe('token economy', () => {
     let child: WorkerProcess | undefined;
     try {
       await bed.withWorker(async (taskQueue) => {
-        child = await startTestWorkerProcess(bed, taskQueue);
+        child = await startTestWorkerProcess(bed.temporal, taskQueue);
         const config = bed.serverConfig('client_secret_basic', {
           accessTokenUrl: endpoint.url,
           clientId: client.clientId,

@@ -23,6 +23,8 @@ export interface OAuthActivitiesOptions {
   secretReferences?: SecretReferences;
   /** Bound on one token HTTP exchange. Default 30 s; the server's maxWait bounds all attempts together. */
   tokenRequestTimeoutMs?: number;
+  /** Signals one fan-out activity keeps in flight when a server tells its dependents. Default 1,000: each activity's dependents at once. */
+  fanOutSignalsInFlight?: number;
 }
 
 const DEFAULT_TOKEN_REQUEST_TIMEOUT_MS = 30_000;
@@ -39,7 +41,7 @@ export function createOAuthActivities(options: OAuthActivitiesOptions = {}) {
     ),
     webServiceCall: withWebServiceCallMetrics(tracedWebServiceCall(createWebServiceCall(tokens))),
     registerOAuthDependent: createRegisterOAuthDependent(perNamespace(() => new DependentRegistrations())),
-    tellOAuthDependents: withFanOutMetrics(createTellOAuthDependents()),
+    tellOAuthDependents: withFanOutMetrics(createTellOAuthDependents(options.fanOutSignalsInFlight)),
   };
 }
 

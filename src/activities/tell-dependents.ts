@@ -13,25 +13,45 @@ export interface TellDependentsResult {
 }
 
 /**
- * Signals in flight at once. FACTS: a client signalling 1,000 waiting workflows at once is the
- * baseline a fan-out is measured against; this many keeps the client that fast without opening
- * thousands of calls at a time.
+ * Signals in flight at once per fan-out activity. P3 measures a fan-out against a client signalling
+ * every dependent at once; a server sends its dependents in activities of at most 1,000, so this
+ * default sends each of them at once too (200 made a fan-out wait on its own lanes). Lower it where
+ * the Temporal service limits requests per second.
  */
-const SIGNALS_IN_FLIGHT = 200;
+export const DEFAULT_FAN_OUT_SIGNALS_IN_FLIGHT = 1_000;
+
+export class FanOutOptionError extends Error {
+  override readonly name = 'FanOutOptionError';
+  readonly code = 'OAUTH_FAN_OUT_OPTION_INVALID';
+
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`Invalid plugin option ${field}: ${rule}`);
+  }
+}
 
 /**
  * Tells a server's dependents of a change in its availability, from the worker, so that the server's
  * own history grows by a few events per change whatever the number of dependents. A retry after a
  * crash signals everyone again: each message carries its sequence number, so a repeat is harmless.
  */
-export function createTellOAuthDependents() {
+export function createTellOAuthDependents(signalsInFlight = DEFAULT_FAN_OUT_SIGNALS_IN_FLIGHT) {
+  if (!Number.isSafeInteger(signalsInFlight) || signalsInFlight < 1) throw new FanOutOptionError('fanOutSignalsInFlight', 'must be a positive whole number');
   return async function tellOAuthDependents({ message, workflowIds }: TellDependentsInput): Promise<TellDependentsResult> {
     const context = Context.current();
-    return tellAll(context.client, message, workflowIds, () => context.heartbeat());
+    return tellAll(context.client, message, workflowIds, signalsInFlight, () => context.heartbeat());
   };
 }
 
-export async function tellAll(client: Client, message: ServerAvailability, workflowIds: readonly string[], heartbeat: () => void): Promise<TellDependentsResult> {
+export async function tellAll(
+  client: Client,
+  message: ServerAvailability,
+  workflowIds: readonly string[],
+  signalsInFlight: number,
+  heartbeat: () => void,
+): Promise<TellDependentsResult> {
   const ended: string[] = [];
   let next = 0;
   const lane = async () => {
@@ -46,6 +66,6 @@ export async function tellAll(client: Client, message: ServerAvailability, workf
       heartbeat();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SIGNALS_IN_FLIGHT, workflowIds.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(signalsInFlight, workflowIds.length) }, lane));
   return { ended };
 }

@@ -6,7 +6,9 @@
  *
  * The codec keys come from the environment (TEMPORAL_OAUTH_CODEC_KEY_FILE=CODEC_KEYS_FIXTURE), as
  * the plugin reads them when it is given none. With TEMPORAL_ADDRESS set, the connection's TLS and
- * API key come from the TEMPORAL_* settings too. Prints `ready <identity>` once the worker runs,
+ * API key come from the TEMPORAL_* settings too. WORKER_WORKFLOW_BUNDLE names a bundle built once for
+ * many processes (bundling in each would cost every process seconds of CPU), and
+ * WORKER_MAX_CACHED_WORKFLOWS sets the worker's cache. Prints `ready <identity>` once the worker runs,
  * shuts down on SIGTERM and then prints `executed webServiceCall <n>`: the activities it ran.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -25,13 +27,16 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ ...connectionOptions, address });
   const identity = `worker-process-${process.pid}`;
   let executed = 0;
+  const bundlePath = process.env.WORKER_WORKFLOW_BUNDLE;
+  const maxCachedWorkflows = process.env.WORKER_MAX_CACHED_WORKFLOWS;
   try {
     const worker = await Worker.create({
       connection,
       namespace,
       taskQueue,
       identity,
-      workflowsPath: require.resolve('../workflows'),
+      ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+      ...(maxCachedWorkflows ? { maxCachedWorkflows: Number(maxCachedWorkflows) } : {}),
       plugins: [new TemporalOAuthPlugin()],
       interceptors: {
         activity: [

@@ -17,6 +17,10 @@ export interface WorkerProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Everything the process prints, as it prints it. */
   onOutput?: (text: string) => void;
+  /** A workflow bundle's code file, instead of bundling test/workflows in the process. */
+  workflowBundlePath?: string;
+  /** The worker's maxCachedWorkflows, instead of the SDK's default from the heap size. */
+  maxCachedWorkflows?: number;
 }
 
 /** What is kept of the process's output to find its `ready` and `executed` lines: a DEBUG log can be large. */
@@ -26,10 +30,14 @@ const KEPT_OUTPUT_CHARS = 64_000;
 export async function startWorkerProcess(
   temporal: { address: string; namespace: string },
   taskQueue: string,
-  { env = process.env, onOutput }: WorkerProcessOptions = {},
+  { env = process.env, onOutput, workflowBundlePath, maxCachedWorkflows }: WorkerProcessOptions = {},
 ): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'worker-process.js'), temporal.address, temporal.namespace, taskQueue], {
-    env,
+    env: {
+      ...env,
+      ...(workflowBundlePath ? { WORKER_WORKFLOW_BUNDLE: workflowBundlePath } : {}),
+      ...(maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
