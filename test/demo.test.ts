@@ -100,11 +100,21 @@ describe('the main job (npm start)', () => {
       assert.equal((await fetch(`http://127.0.0.1:${ports.DEMO_ADMIN_PORT}/`, { redirect: 'manual' })).headers.get('location'), '/login');
       const metricsUrl = `http://127.0.0.1:${ports.DEMO_METRICS_PORT}/metrics`;
       assert.match(first.output, new RegExp(`Metrics \\(Prometheus\\) +${metricsUrl.replace(/\./g, '\\.')}`));
-      // The whoami call above is on it, once the exporter has caught up.
-      await eventually(async () => /^temporal_oauth_web_service_calls\{[^}]*status_class="2xx"/m.test(await (await fetch(metricsUrl)).text()) || undefined, {
-        timeoutMs: 30_000,
-        what: 'the whoami call on the metrics endpoint',
-      });
+      // The whoami call, the server's token and its status are on it, once the exporter has caught up.
+      const figures: [string, Record<string, string>, (value: number) => boolean][] = [
+        ['temporal_oauth_web_service_calls', { server: 'demo api', status_class: '2xx' }, (value) => value >= 1],
+        ['temporal_oauth_token_requests', { server: 'demo api', outcome: 'ok' }, (value) => value >= 1],
+        ['temporal_oauth_servers', { server: 'demo api', status: 'OK' }, (value) => value === 1],
+      ];
+      await eventually(
+        async () => {
+          const lines = (await (await fetch(metricsUrl)).text()).split('\n');
+          const shown = ([name, labels, holds]: (typeof figures)[number]) =>
+            lines.some((line) => line.startsWith(`${name}{`) && Object.entries(labels).every(([label, value]) => line.includes(`${label}="${value}"`)) && holds(Number(line.split(' ').at(-1))));
+          return figures.every(shown) || undefined;
+        },
+        { timeoutMs: 30_000, what: 'the whoami call, the token request and the OK status on the metrics endpoint' },
+      );
 
       // The CLI line works as printed, pasted into a shell in the repository.
       const [, cliLine] = await first.printed(/Admin CLI +(.+)\n/, 'the CLI example');
