@@ -76,7 +76,7 @@ export class WorkerTokenCache {
   private currentGrant(server: string, key: string): Promise<TokenGrant> {
     return this.singleFlight(key, async () => {
       const current = await this.source.current(server);
-      return this.isFresh(current) || isRefused(current) ? current : this.source.fresh(server);
+      return this.isFresh(current) || isRefused(current) || isUnexpired(current, this.now()) ? current : this.source.fresh(server);
     });
   }
 
@@ -110,6 +110,15 @@ export class WorkerTokenCache {
     }
     return flight;
   }
+}
+
+/**
+ * Past the worker's cache time the server's token still serves until it expires: its refresh is then
+ * due or under way, and asking for a fresh token would replace that refresh with a second request.
+ * Such a grant is used but not kept, so the next call reads again.
+ */
+function isUnexpired(grant: TokenGrant, now: number): boolean {
+  return grant.status === 'OK' && grant.token !== undefined && now < grant.token.expiresAt;
 }
 
 function isRefused(grant: TokenGrant): boolean {

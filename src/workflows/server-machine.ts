@@ -1,7 +1,7 @@
 import type { OAuthServerConfig } from '../oauth/config';
 import type { AdminAction, AuditEntry, DisabledReason, HeldToken, ServerAvailability, ServerHistory, ServerStatus } from '../contract/definitions';
 import { ServerFailure, WebServiceCallFailure } from '../contract/failures';
-import { refreshAt } from '../oauth/token-timing';
+import { cacheUntil, refreshAt } from '../oauth/token-timing';
 import { canonicalJson } from './canonical-json';
 
 /**
@@ -308,8 +308,9 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
     }
     case 'tokenWanted':
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
-      // Only a worker whose copy of the token is due for replacement asks, its clock ahead of the refresh's.
-      return wait(refreshScheduled(state) ? requestNow(state, event.at, false) : unchanged(state), event.waiter);
+      // A worker whose copy is due for replacement, its clock ahead of the refresh's, gets a token at once;
+      // one that asked while the first token was on its way gets the token held, as the refresh stays due later.
+      return wait(refreshScheduled(state) && !servesWorkers(state, event.at) ? requestNow(state, event.at, false) : unchanged(state), event.waiter);
     case 'tokenRejected': {
       if (state.deleted) return answered(state, [event.waiter], 'deleted');
       const replace = isCurrentToken(state, event.serial) && !isAcquiring(state) && !rejectionRefreshRationed(state, event.serial, event.at, rules);
@@ -357,6 +358,11 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
 
 function unchanged(state: ServerMachineState): Transition {
   return { state, commands: [] };
+}
+
+/** The token held is one workers may still keep, by workflow time. */
+function servesWorkers(state: ServerMachineState, at: number): boolean {
+  return state.token !== undefined && at < cacheUntil(state.token.obtainedAt, state.token.expiresAt);
 }
 
 /** A token needed now: a refresh scheduled for later gives way to a request at once. */

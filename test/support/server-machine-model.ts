@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseOAuthServerConfig, type OAuthServerConfig } from '../../src/oauth/config';
-import { refreshAt } from '../../src/oauth/token-timing';
+import { cacheUntil, refreshAt } from '../../src/oauth/token-timing';
 import type { AdminAction, AuditEntry, ServerStatus } from '../../src/contract/definitions';
 import {
   AUDIT_ENTRIES_KEPT,
@@ -314,9 +314,11 @@ export class WantToken implements Command {
     if (model.deleted) return assert.equal(refused?.type, 'OAuthServerDeleted');
     if (model.status !== 'OK' && model.request === 'none') return assert.ok(refused, 'an unavailable server refuses at once');
     assert.equal(refused, undefined);
+    const held = real.state.token;
+    const copyDue = held !== undefined && model.now >= cacheUntil(held.obtainedAt, held.expiresAt);
     real.apply({ type: 'tokenWanted', at: model.now, waiter: real.waiter() });
-    // Only a worker whose copy is due for replacement asks: the scheduled refresh is wanted now.
-    if (model.request === 'scheduled' || model.request === 'waiting') queueRequest(model);
+    // A worker whose copy is due wants the scheduled refresh now; one that asked while the token was on its way gets the token held.
+    if ((model.request === 'scheduled' || model.request === 'waiting') && copyDue) queueRequest(model);
     if (acquiringPhase(model.request)) model.waiters += 1;
     real.checkInvariants(model);
   }

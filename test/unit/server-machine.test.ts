@@ -242,20 +242,26 @@ describe('the refresh scheduled ahead', () => {
   });
 
   it('gives way to a request at once when a token is needed now: an authorize, a rejected token, a worker whose copy is due; an edit and a delete cancel it', () => {
-    const needs: ServerEvent[] = [
+    const needs: Extract<ServerEvent, { at: number }>[] = [
       { type: 'authorize', at: 1_000, waiter: 1 },
       { type: 'tokenRejected', at: 1_000, waiter: 1, serial: 1 },
-      { type: 'tokenWanted', at: 1_000, waiter: 1 },
+      // Past the worker's cache time of a 600 s token (570 s), its clock ahead of the refresh's.
+      { type: 'tokenWanted', at: 575_000, waiter: 1 },
     ];
     for (const event of needs) {
       const real = withToken();
       const scheduled = real.state.request!;
       const { state, commands } = step(real.state, event, CURRENT_RULES);
       assert.deepEqual(commands, [{ type: 'cancelTokenRequest', requestId: scheduled.id }], event.type);
-      assert.deepEqual(state.request, { id: scheduled.id + 1, scheduledAt: 1_000, started: false, superseded: false, afterRejection: event.type === 'tokenRejected' });
+      assert.deepEqual(state.request, { id: scheduled.id + 1, scheduledAt: event.at, started: false, superseded: false, afterRejection: event.type === 'tokenRejected' });
       assert.deepEqual(state.waiting, [1]);
       assert.equal(grantOf(state).acquiring, true);
     }
+    // A worker that asked while the first token was on its way, its update arriving after it, gets the token held.
+    const early = withToken();
+    const asked = step(early.state, { type: 'tokenWanted', at: 1_000, waiter: 1 }, CURRENT_RULES);
+    assert.deepEqual(asked.commands, [{ type: 'answer', waiters: [1], outcome: 'settled' }]);
+    assert.equal(asked.state.request, early.state.request, 'the scheduled refresh was replaced');
     for (const event of [{ type: 'edit', config: CONFIGS[1]!, at: 1_000 }, { type: 'delete', at: 1_000 }] as const) {
       const real = withToken();
       const scheduled = real.state.request!;

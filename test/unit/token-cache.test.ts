@@ -126,6 +126,21 @@ describe('the worker token cache', () => {
     await assert.rejects(call, isDisabledFailure);
   });
 
+  it('a token past the worker\'s cache time but not expired is used as the server holds it, with no request for a fresh one (that would duplicate the refresh under way)', async () => {
+    const { cache, pending, clock } = await holdingFirstToken();
+
+    // Five sixths of the hour on: past the worker's cache time, before the expiry.
+    clock.now += (HOUR * 5) / 6 + 1_000;
+    const call = cache.get('api');
+    await settle();
+    pending[1]!.resolve(grant(1, clock.now - (HOUR * 5) / 6 - 1_000));
+    assert.equal((await call).token.serial, 1);
+    assert.deepEqual(
+      pending.map((read) => read.kind),
+      ['current', 'current'],
+    );
+  });
+
   it('a deleted server fails every call with OAuthServerDeleted', async () => {
     const source: TokenSource = {
       current: () => Promise.resolve({ status: 'Deleted', allowedOrigins: [], acquiring: false }),
