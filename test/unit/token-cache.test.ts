@@ -129,16 +129,19 @@ describe('the worker token cache', () => {
   it('a token past the worker\'s cache time but not expired is used as the server holds it, with no request for a fresh one (that would duplicate the refresh under way)', async () => {
     const { cache, pending, clock } = await holdingFirstToken();
 
-    // Five sixths of the hour on: past the worker's cache time, before the expiry.
-    clock.now += (HOUR * 5) / 6 + 1_000;
+    // Ten seconds before the expiry: past the worker's cache time (30 s before it).
+    clock.now += HOUR - 10_000;
     const call = cache.get('api');
     await settle();
-    pending[1]!.resolve(grant(1, clock.now - (HOUR * 5) / 6 - 1_000));
-    assert.equal((await call).token.serial, 1);
+    pending[1]!.resolve(grant(1, 1_000));
+    await settle();
+    await settle();
     assert.deepEqual(
       pending.map((read) => read.kind),
       ['current', 'current'],
+      'a fresh token was asked for',
     );
+    assert.equal((await call).token.serial, 1);
   });
 
   it('a deleted server fails every call with OAuthServerDeleted', async () => {
