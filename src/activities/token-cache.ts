@@ -76,7 +76,8 @@ export class WorkerTokenCache {
   private currentGrant(server: string, key: string): Promise<TokenGrant> {
     return this.singleFlight(key, async () => {
       const current = await this.source.current(server);
-      return this.isFresh(current) || isRefused(current) || isUnexpired(current, this.now()) ? current : this.source.fresh(server);
+      // A fresh grant is an unexpired one too: cacheUntil comes before the expiry.
+      return isUnexpired(current, this.now()) || isRefused(current) ? current : this.source.fresh(server);
     });
   }
 
