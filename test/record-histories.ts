@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { authorizeServer, createServer, deleteServer, editServer, OAUTH_SEARCH_ATTRIBUTES } from '../src';
+import { serverWorkflowId } from '../src/contract/definitions';
 import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
@@ -95,7 +96,7 @@ describe('record histories for the replay test', () => {
           await probe.result();
           await deleteServer(bed.client, config.name);
 
-          await save(`${stamp}-oauth-server-lifecycle`, `oauth-server:${config.name.toLowerCase()}`);
+          await save(`${stamp}-oauth-server-lifecycle`, serverWorkflowId(config.name));
           await save(`${stamp}-import-source-paused`, importer.workflowId);
           await save(`${stamp}-dependent-probe`, probe.workflowId);
           await save(`${stamp}-web-service-call`, call.workflowId);
@@ -126,7 +127,7 @@ describe('record histories for the replay test', () => {
               client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }),
             ),
           );
-          const serverId = `oauth-server:${config.name.toLowerCase()}`;
+          const serverId = serverWorkflowId(config.name);
           const firstRun = (await client.workflow.getHandle(serverId).describe()).runId;
           await eventually(
             async () => {
@@ -153,7 +154,7 @@ describe('record histories for the replay test', () => {
     await bed.withWorker(async (taskQueue) => {
       const config = bed.serverConfig('client_secret_basic', { clientId: shortLived.clientId, clientSecret: { source: 'local', value: shortLived.secret } });
       await createServer(bed.client, config, { taskQueue });
-      const serverId = `oauth-server:${config.name.toLowerCase()}`;
+      const serverId = serverWorkflowId(config.name);
       const tokensObtained = async () =>
         ((await bed.client.workflow.getHandle(serverId).fetchHistory()).events ?? []).filter((event) => event.activityTaskCompletedEventAttributes).length;
       // The first token, then two refreshes that came when due.
