@@ -110,8 +110,11 @@ export interface ShowServerOptions {
 /** Fails with ServerUnreachableError when no worker of the server's task queue answers. */
 export function showServer(client: Client, name: string, { timeoutMs }: ShowServerOptions = {}): Promise<ServerView> {
   const show = () => onServer(name, async () => (await runningServer(client, name)).query(serverViewQuery));
-  return (timeoutMs === undefined ? show() : client.withDeadline(Date.now() + timeoutMs, show)).catch((error: unknown) => {
-    throw noWorkerAnswered(error) ? new ServerUnreachableError(name) : error;
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  return (deadline === undefined ? show() : client.withDeadline(deadline, show)).catch((error: unknown) => {
+    // At its deadline a query may also end as CANCELLED rather than DEADLINE_EXCEEDED.
+    const pastDeadline = deadline !== undefined && Date.now() >= deadline;
+    throw noWorkerAnswered(error) || pastDeadline ? new ServerUnreachableError(name) : error;
   });
 }
 
