@@ -8,7 +8,6 @@ import { serverViewQuery, serverWorkflowId } from '../src/contract/definitions';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { refreshAt } from '../src/oauth/token-timing';
 import { refusedUpdates } from '../bench/metrics';
-import { acceptedFreshTokenUpdates } from '../bench/p2-token-requests';
 import type { callMany, CallOutcome, callSteadily } from './workflows';
 import { testLogger } from './support/captured-logs';
 import { eventually, within } from './support/eventually';
@@ -16,16 +15,16 @@ import { freePort } from './support/free-port';
 import { collectRawHistories, serverLogFile } from './support/leak-scan';
 import { API_SCOPES, testBed } from './support/test-bed';
 import { startTestWorkerProcess } from './support/test-worker-processes';
+import { workersRunningActivities } from './support/workers-running';
 import { forwardTokenRequest, startScriptedEndpoint } from './support/token-endpoints';
 import type { WorkerProcess } from './support/worker-processes';
 
 /**
- * Every process has its own token cache and asks the one server workflow. Nine, not the issue's ten:
- * while the first token is fetched, createServer's own update waits in the workflow beside one
- * freshToken update per process, and ten of them make eleven, one past the server's limit of ten
- * updates in flight (a known defect, retried unseen by the client; `npm run bench -- p2` runs ten).
+ * Every process has its own token cache and asks the one server workflow. Ten, one past what an
+ * update per waiting process would allow: createServer's own update waits in the workflow until the
+ * first token arrives, and a workflow holds at most ten updates in flight.
  */
-const WORKER_PROCESSES = 9;
+const WORKER_PROCESSES = 10;
 const COLD_CALLS = 500;
 const TOKEN_TTL_SECONDS = 8;
 const REFRESH_INTERVAL_MS = refreshAt(0, TOKEN_TTL_SECONDS * 1000);
@@ -110,8 +109,12 @@ describe('token requests of a cluster of worker processes', () => {
         workflowId: `cluster-cold-${randomUUID()}`,
         args: [{ server: config.name, url: `${bed.api.url}/whoami` }, COLD_CALLS],
       });
-      // Held until the calls are waiting for it: the server has taken a call's freshToken update.
-      await eventually(async () => (await acceptedFreshTokenUpdates(client, config.name)) > 0, { timeoutMs: 60_000, intervalMs: 200, what: 'a cold call waiting for the first token' });
+      // Held until every process has calls waiting for it.
+      await eventually(async () => (await workersRunningActivities(cold)).size >= WORKER_PROCESSES, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: `cold calls waiting for the first token on all ${WORKER_PROCESSES} processes`,
+      });
       releaseFirst();
       const coldOutcomes = await cold.result();
       assert.equal((await creation).status, 'OK');

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { normaliseServerName } from '../oauth/server-name';
 import { cacheUntil } from '../oauth/token-timing';
 import type { HeldToken, TokenGrant } from '../contract/definitions';
@@ -13,6 +14,14 @@ import type { TokenSource } from './token-source';
 export const STATUS_RECHECK_MS = 1_000;
 /** Past this age a served status is re-read in the background. */
 const STATUS_READ_AHEAD_MS = STATUS_RECHECK_MS / 2;
+/**
+ * While a server's token request is under way its callers re-read the status, first soon, then at
+ * most this far apart, rather than wait in an update: a workflow holds at most ten updates in flight
+ * (FACTS), and a cluster of more workers than that, each waiting in one beside an admin's, would have
+ * some refused.
+ */
+const ACQUISITION_FIRST_READ_MS = 20;
+const ACQUISITION_READ_MAX_MS = 500;
 
 /** Told, by server, whether a caller was answered from the cache at once or waited for the server's workflow. */
 export interface TokenCacheObserver {
@@ -28,7 +37,7 @@ export interface UsableToken {
 
 /**
  * Each worker's copy of its servers' tokens. Concurrent callers share one request to the workflow
- * (single flight), so a cold start of any number of calls costs one query, at most one update,
+ * (single flight), so a cold start of any number of calls costs a few queries, at most one update,
  * and no token request beyond the workflow's own.
  */
 export class WorkerTokenCache {
@@ -72,10 +81,17 @@ export class WorkerTokenCache {
     return usable(server, grant);
   }
 
-  /** The server's status and token as the workflow has them now, and a fresh token if it holds none usable. */
+  /**
+   * The server's status and token as the workflow has them now; the outcome of its token request if
+   * one is under way; and a fresh token if it holds none usable and is getting none.
+   */
   private currentGrant(server: string, key: string): Promise<TokenGrant> {
     return this.singleFlight(key, async () => {
-      const current = await this.source.current(server);
+      let current = await this.source.current(server);
+      for (let pause = ACQUISITION_FIRST_READ_MS; current.acquiring && !isUnexpired(current, this.now()); pause = Math.min(2 * pause, ACQUISITION_READ_MAX_MS)) {
+        await delay(pause);
+        current = await this.source.current(server);
+      }
       // A fresh grant is an unexpired one too: cacheUntil comes before the expiry.
       return isUnexpired(current, this.now()) || isRefused(current) ? current : this.source.fresh(server);
     });

@@ -4,6 +4,7 @@ import { STATUS_RECHECK_MS, WorkerTokenCache } from '../../src/activities/token-
 import type { TokenSource } from '../../src/activities/token-source';
 import type { TokenGrant } from '../../src/contract/definitions';
 import { WebServiceCallFailure } from '../../src/contract/failures';
+import { eventually } from '../support/eventually';
 
 const HOUR = 3_600_000;
 
@@ -25,6 +26,9 @@ function scriptedSource() {
   };
   return { source, pending };
 }
+
+/** Until the cache has made `count` reads in all: its re-reads of a token on its way come after a pause of its own. */
+const readsMade = (pending: readonly unknown[], count: number) => eventually(() => pending.length === count, { timeoutMs: 5_000, intervalMs: 5, what: `read ${count}` });
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -142,6 +146,36 @@ describe('the worker token cache', () => {
       'a fresh token was asked for',
     );
     assert.equal((await call).token.serial, 1);
+  });
+
+  it('callers that meet the first token on its way read the status again until it arrives, and ask for no fresh token (no update held in the workflow)', async () => {
+    const clock = { now: 1_000 };
+    const { source, pending } = scriptedSource();
+    const cache = new WorkerTokenCache(source, () => clock.now);
+    const calls = [cache.get('api'), cache.get('API')];
+    const onItsWay: TokenGrant = { status: 'NotAuthorized', allowedOrigins: ['https://api.example.com'], acquiring: true };
+    await readsMade(pending, 1);
+    pending[0]!.resolve(onItsWay);
+    await readsMade(pending, 2);
+    pending[1]!.resolve(onItsWay);
+    await readsMade(pending, 3);
+    pending[2]!.resolve(grant(1, clock.now));
+    const served = await Promise.all(calls);
+    assert.deepEqual(served.map((usable) => usable.token.serial), [1, 1]);
+    assert.deepEqual(pending.map((read) => read.kind), ['current', 'current', 'current']);
+  });
+
+  it('a token request that ends in a disable fails the callers that waited for it', async () => {
+    const clock = { now: 1_000 };
+    const { source, pending } = scriptedSource();
+    const cache = new WorkerTokenCache(source, () => clock.now);
+    const call = cache.get('api');
+    await readsMade(pending, 1);
+    pending[0]!.resolve({ ...disabledGrant(clock.now), acquiring: true });
+    await readsMade(pending, 2);
+    pending[1]!.resolve(disabledGrant(clock.now));
+    await assert.rejects(call, isDisabledFailure);
+    assert.deepEqual(pending.map((read) => read.kind), ['current', 'current']);
   });
 
   it('a deleted server fails every call with OAuthServerDeleted', async () => {
