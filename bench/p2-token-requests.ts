@@ -45,13 +45,14 @@ export async function tokenRequests(bed: BenchBed, options: BenchOptions): Promi
       const creation = createServer(bed.client, config, { taskQueue: clusterQueue });
       await within(firstRequest, 60_000, "the server's first token request");
       const call = { server: config.name, url: `${bed.api.url}/whoami` };
+      const coldStartedAt = performance.now();
       const cold = await bed.client.workflow.execute<typeof callLoad>('callLoad', {
         taskQueue: callersQueue,
         workflowId: `p2-cold-${randomUUID()}`,
         args: [{ via: 'plugin', call, calls, concurrency: calls, activityTaskQueue: clusterQueue }],
       });
       if ((await creation).status !== 'OK') throw new Error('P2: the server did not reach OK');
-      const coldRequests = endpoint.requests.length;
+      const coldSeconds = (performance.now() - coldStartedAt) / 1000;
 
       const steadyMs = ttlSeconds * lifetimes * 1000;
       const steady = await bed.client.workflow.execute<typeof callWaves>('callWaves', {
@@ -61,7 +62,8 @@ export async function tokenRequests(bed: BenchBed, options: BenchOptions): Promi
       });
       const refusedAfter = await refusedUpdates(bed.metricsUrl);
       const refused = refusedAfter === undefined || refusedBefore === undefined ? undefined : refusedAfter - refusedBefore;
-      const perInterval = requestsPerRefreshInterval(
+      // The cold calls may outlast a refresh interval on a slow machine: the first window holds only the requests the cold start made.
+      const [coldRequests = 0, ...perInterval] = requestsPerRefreshInterval(
         endpoint.requests.map((request) => request.receivedAt),
         ttlSeconds * 1000,
       );
@@ -77,10 +79,10 @@ export async function tokenRequests(bed: BenchBed, options: BenchOptions): Promi
         unit: 'token requests per refresh interval',
         goal: 'exactly 1 per refresh interval, 0 refused updates',
         summary:
-          `${workers} worker processes: ${coldRequests} token request(s) for ${calls} cold calls, then ${perInterval.join(', ')} per refresh interval ` +
+          `${workers} worker processes: ${coldRequests} token request(s) for ${calls} cold calls (${coldSeconds.toFixed(1)} s), then ${perInterval.join(', ')} per refresh interval ` +
           `over ${lifetimes} token lifetimes of ${ttlSeconds} s (waves of ${waveCalls} calls a second); ` +
           `${refused ?? '?'} update(s) refused for the in-flight limit; ${accepted} freshToken update(s) accepted; ${failed} call(s) failed`,
-        details: { workers, calls, ttlSeconds, lifetimes, waveCalls, coldRequests, perInterval, refusedUpdates: refused, acceptedFreshTokenUpdates: accepted, failedCalls: failed, coldTally: cold, steadyTally: steady },
+        details: { workers, calls, ttlSeconds, lifetimes, waveCalls, coldRequests, coldSeconds, perInterval, refusedUpdates: refused, acceptedFreshTokenUpdates: accepted, failedCalls: failed, coldTally: cold, steadyTally: steady },
       };
     });
   } finally {
@@ -90,19 +92,19 @@ export async function tokenRequests(bed: BenchBed, options: BenchOptions): Promi
 }
 
 /**
- * The cluster's token requests in each refresh interval after the first token: windows centred on
- * the times the server should refresh (the first token's time plus whole refresh intervals), so that
- * a request a little early or late still falls in its own interval.
+ * The cluster's token requests in each refresh interval: windows centred on the first request's time
+ * plus whole refresh intervals, so that a request a little early or late still falls in its own
+ * interval. The first window is the cold start's: the first request and any that came with it.
  */
 function requestsPerRefreshInterval(receivedAt: readonly number[], ttlMs: number): number[] {
-  const [first, ...rest] = receivedAt;
+  const [first] = receivedAt;
   if (first === undefined) return [];
   const intervalMs = refreshAt(0, ttlMs);
   const counts: number[] = [];
-  for (const at of rest) {
+  for (const at of receivedAt) {
     const interval = Math.round((at - first) / intervalMs);
-    while (counts.length < interval) counts.push(0);
-    if (interval >= 1) counts[interval - 1] = (counts[interval - 1] ?? 0) + 1;
+    while (counts.length <= interval) counts.push(0);
+    counts[interval] = (counts[interval] ?? 0) + 1;
   }
   return counts;
 }
