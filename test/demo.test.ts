@@ -47,8 +47,15 @@ class Job {
     return { code, after: this.output.slice(before) };
   }
 
+  /**
+   * After a failed test: Ctrl-C first, since the dev server runs in a session of its own, out of the
+   * group's reach, and only the job itself stops it; SIGKILL if the job has not stopped by then.
+   */
   async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) process.kill(-this.child.pid!, 'SIGKILL');
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(-this.child.pid!, 'SIGINT');
+    if (await within(this.exited, 30_000, 'the job stopping').then(() => true, () => false)) return;
+    process.kill(-this.child.pid!, 'SIGKILL');
     await this.exited;
   }
 }
