@@ -39,7 +39,7 @@ export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) 
         response = await callFollowingRedirects(input, grant, deadline);
         if (isTokenRejection(response, grant.invalidTokenStatuses)) throw freshTokenRejected(response, callContext(input, grant));
       }
-      return resultOf(response, callContext(input, grant));
+      return resultOf(response, callContext(input, grant), input.responseHeaders);
     });
   };
 }
