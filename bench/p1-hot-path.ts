@@ -5,7 +5,7 @@ import { createServer, parseOAuthServerConfig } from '../src';
 import { requestToken } from '../src/oauth/token-request';
 import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
-import { interleavedRounds, ratioOfRounds, rounded, type Figure } from './report';
+import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
 import type { BareActivities, callLoad, CallLoadInput } from './workflows';
 
 /** The bare worker takes a new token well before the authorization server's 600 s lifetime ends. */
@@ -22,6 +22,9 @@ export async function hotPath(bed: BenchBed, { rounds, p1Calls: calls, p1Concurr
   const config = bed.serverConfig(benchClient);
   const url = `${bed.api.url}/whoami`;
   const bareActivities: BareActivities = { bareGet: bareGetWith(bareToken(config, benchClient.secret)) };
+  // The bench process's CPU per call of each round (both workers, the API and the authorization server
+  // run in it): on a shared machine, other processes slow the calls down but spend none of this CPU.
+  const cpuPerCall: Record<CallLoadInput['via'], number[]> = { plugin: [], bare: [] };
 
   const { a, b } = await bed.withWorker(
     (bareQueue) =>
@@ -34,10 +37,17 @@ export async function hotPath(bed: BenchBed, { rounds, p1Calls: calls, p1Concurr
         // Warm: the worker holds the token, the connections are open, the workflow code is loaded.
         await load('plugin', WARM_UP_CALLS);
         await load('bare', WARM_UP_CALLS);
+        const measuredLoad = async (via: CallLoadInput['via']) => {
+          const before = process.cpuUsage();
+          const callsPerSecond = await load(via, calls);
+          const used = process.cpuUsage(before);
+          cpuPerCall[via].push(Math.round((used.user + used.system) / calls));
+          return callsPerSecond;
+        };
         return interleavedRounds(
           rounds,
-          () => load('plugin', calls),
-          () => load('bare', calls),
+          () => measuredLoad('plugin'),
+          () => measuredLoad('bare'),
         );
       }),
     { bare: { activities: bareActivities } },
@@ -50,8 +60,9 @@ export async function hotPath(bed: BenchBed, { rounds, p1Calls: calls, p1Concurr
     goal: '≥ 0.95',
     summary:
       `warm-token webServiceCall ${measured.value} calls/s ÷ bare activity without the plugin ${measured.baseline} calls/s = ${measured.ratio} ` +
-      `(${calls} calls at concurrency ${concurrency}, ${rounds} interleaved rounds, medians; per-round ratios ${measured.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')})`,
-    details: { calls, concurrency },
+      `(${calls} calls at concurrency ${concurrency}, ${rounds} interleaved rounds, medians; per-round ratios ${measured.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
+      `bench-process CPU per call ${median(cpuPerCall.plugin)} µs with the plugin, ${median(cpuPerCall.bare)} µs bare (rounds ${cpuPerCall.plugin.join('/')} vs ${cpuPerCall.bare.join('/')})`,
+    details: { calls, concurrency, cpuMicrosPerCall: { plugin: median(cpuPerCall.plugin), bare: median(cpuPerCall.bare) } },
   };
 }
 

@@ -294,12 +294,12 @@ describe('webServiceCall: request in, response out', () => {
   });
 
   describe('what the caller gets back', () => {
-    it('the body comes back by its content type: text and XML as text, +json parsed, binary as base64, nothing as null; every response header is there', async () => {
+    it('the body comes back by its content type: text and XML as text, +json parsed, binary as base64, nothing as null; the default response headers, others only when named, every one with \'*\'', async () => {
       const bed = testBed();
       const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]);
       const api = await startApi((request, response) => {
         const answers: Record<string, [number, Record<string, string>, string | Buffer]> = {
-          '/text': [200, { 'content-type': 'text/plain; charset=utf-8', 'x-trace-id': 'trace-1' }, 'plain words, {not: "JSON"}'],
+          '/text': [200, { 'content-type': 'text/plain; charset=utf-8', 'x-trace-id': 'trace-1', 'set-cookie': 'session=s3cret' }, 'plain words, {not: "JSON"}'],
           '/xml': [200, { 'content-type': 'application/xml' }, '<order id="A-1"/>'],
           '/problem': [200, { 'content-type': 'application/problem+json' }, '{"title":"fine","n":1}'],
           '/binary': [200, { 'content-type': 'image/png' }, png],
@@ -316,8 +316,14 @@ describe('webServiceCall: request in, response out', () => {
 
           assert.equal(text?.status, 200);
           assert.deepEqual([text?.body, text?.bodyType], ['plain words, {not: "JSON"}', 'text']);
-          assert.equal(text?.headers['x-trace-id'], 'trace-1');
+          // The result keeps the default headers and those the call names: no Set-Cookie in the workflow's history.
+          assert.deepEqual(Object.keys(text?.headers ?? {}).sort(), ['content-type', 'date']);
           assert.equal(text?.headers['content-type'], 'text/plain; charset=utf-8');
+          const traced = await callFromWorkflow(taskQueue, { server, url: `${api.origin}/text`, responseHeaders: ['X-Trace-Id'] });
+          assert.equal(traced?.headers['x-trace-id'], 'trace-1');
+          assert.equal(traced?.headers['set-cookie'], undefined);
+          const everything = await callFromWorkflow(taskQueue, { server, url: `${api.origin}/text`, responseHeaders: '*' });
+          assert.equal(everything?.headers['set-cookie'], 'session=s3cret');
           assert.deepEqual([xml?.body, xml?.bodyType], ['<order id="A-1"/>', 'text']);
           assert.deepEqual([problem?.body, problem?.bodyType], [{ title: 'fine', n: 1 }, 'json']);
           assert.deepEqual([binary?.body, binary?.bodyType], [png.toString('base64'), 'base64']);
@@ -420,7 +426,7 @@ describe('webServiceCall: request in, response out', () => {
       try {
         await bed.withWorker(async (taskQueue) => {
           const server = await serverFor(taskQueue, [api.origin, bed.api.origin]);
-          const call = (path: string) => callWithDefaultRetries(taskQueue, { server, url: `${api.origin}${path}`, maxResponseBytes: LIMIT });
+          const call = (path: string) => callWithDefaultRetries(taskQueue, { server, url: `${api.origin}${path}`, maxResponseBytes: LIMIT, responseHeaders: ['transfer-encoding'] });
 
           const exact = await call('/exact');
           assert.equal(exact.headers['transfer-encoding'], 'chunked');

@@ -5,6 +5,7 @@ import { redact } from '../oauth/redact';
 import { isTransientStatus, parseRetryAfter } from '../oauth/retry-after';
 import { statusWords } from './call-failure-words';
 import { callName } from './http-exchange';
+import { keepResponseHeaders, type KeptResponseHeaders } from './kept-response-headers';
 import type { WebServiceCallResult } from './web-service-call-types';
 
 /** An API's answer as it came off the wire, before anything reads meaning into its body. */
@@ -39,11 +40,12 @@ export function isTokenRejection(response: ApiResponse, invalidTokenStatuses: re
 
 /**
  * The call's result, or the typed failure it ends with. The status is judged first: an error
- * status keeps its meaning whatever its body holds, and only a success's body must parse.
+ * status keeps its meaning whatever its body holds, and only a success's body must parse. The
+ * result keeps only the `kept` headers: it is written to the workflow's history.
  */
-export function resultOf(response: ApiResponse, context: ResponseContext): WebServiceCallResult {
+export function resultOf(response: ApiResponse, context: ResponseContext, kept: KeptResponseHeaders): WebServiceCallResult {
   if (response.status >= 400) throw statusFailure(response, context);
-  const result: WebServiceCallResult = { status: response.status, headers: response.headers, ...decodeBody(response) };
+  const result: WebServiceCallResult = { status: response.status, headers: keepResponseHeaders(response.headers, kept), ...decodeBody(response) };
   const encodedBytes = encodedSize(result, context);
   if (encodedBytes > MAX_RESULT_JSON_BYTES) {
     throw nonRetryable(

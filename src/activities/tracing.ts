@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import type { OAuthServerConfig } from '../oauth/config';
 import type { AcquireTokenInput, AcquiredToken } from './acquire-token';
@@ -48,9 +48,22 @@ function failureStatus(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-async function inSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>, resultAttributes: (result: T) => Attributes = () => ({})): Promise<T> {
-  // The tracer is asked for at each call: the global provider is the user's to set, and to replace.
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+/** What the API's own provider hands spans to while nobody has registered one: it records nothing. */
+const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether a tracer provider is registered, asked at each call: the global provider is the user's
+ * to set, and to replace, at any time. A provider of another copy of the API counts as registered.
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_TRACER_PROVIDER;
+}
+
+/** Without a registered provider a span would record nothing: the work runs as it is, and its attributes are never read. */
+async function inSpan<T>(name: string, attributes: () => Attributes, work: () => Promise<T>, resultAttributes: (result: T) => Attributes = () => ({})): Promise<T> {
+  if (!tracing()) return work();
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: attributes() }, async (span) => {
     try {
       const result = await work();
       span.setAttributes({ ...resultAttributes(result), [OUTCOME_ATTRIBUTE]: 'ok' });
@@ -87,7 +100,7 @@ function callAttributes(input: WebServiceCallInput): Attributes {
 /** A `webServiceCall` span: method, origin, server, and the status the API answered (on success or failure). */
 export function tracedWebServiceCall(call: (input: WebServiceCallInput) => Promise<WebServiceCallResult>) {
   return (input: WebServiceCallInput): Promise<WebServiceCallResult> =>
-    inSpan('webServiceCall', callAttributes(input), () => call(input), (result) => ({ 'http.response.status_code': result.status }));
+    inSpan('webServiceCall', () => callAttributes(input), () => call(input), (result) => ({ 'http.response.status_code': result.status }));
 }
 
 /** The token endpoint when it is configured; with discovery, the issuer whose metadata names it. */
@@ -100,5 +113,5 @@ function tokenEndpointAttributes(config: OAuthServerConfig): Attributes {
 /** A token request span: server, token endpoint origin, and the outcome (the token failure type when it fails). */
 export function tracedTokenRequest(acquire: (input: AcquireTokenInput) => Promise<AcquiredToken>) {
   return (input: AcquireTokenInput): Promise<AcquiredToken> =>
-    inSpan('oauthTokenRequest', { [SERVER_ATTRIBUTE]: input.config.name, ...tokenEndpointAttributes(input.config) }, () => acquire(input));
+    inSpan('oauthTokenRequest', () => ({ [SERVER_ATTRIBUTE]: input.config.name, ...tokenEndpointAttributes(input.config) }), () => acquire(input));
 }

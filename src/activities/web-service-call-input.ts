@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, MAX_TIMEOUT_MS } from '../contract/web-service-call-limits';
+import { keptResponseHeaders } from './kept-response-headers';
 import type { WebServiceCallInput } from './web-service-call-types';
 
 /** RFC 9110 §5.1 and §5.5: what a header line can carry; anything else would be refused by the HTTP client, or worse, split the request. */
@@ -10,6 +11,19 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** What a call without a method sends. */
 export const DEFAULT_METHOD = 'GET';
+
+/** More names than any API sends headers: a longer list is a mistake, not a wish. */
+const MAX_RESPONSE_HEADER_NAMES = 100;
+
+const responseHeaderNames = z
+  .array(
+    z
+      .string()
+      .regex(HEADER_NAME, { error: 'responseHeaders names must be HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~)' })
+      // A '*' among names is refused rather than read as either meaning: it is no header's name.
+      .refine((name) => name !== '*', { error: "responseHeaders: '*' stands alone, not in a list of names" }),
+  )
+  .max(MAX_RESPONSE_HEADER_NAMES);
 
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -58,6 +72,12 @@ const inputSchema = z
       .min(0)
       .max(MAX_RESPONSE_BYTES, { error: `maxResponseBytes must be at most ${MAX_RESPONSE_BYTES}: a result must fit in a Temporal payload (2 MiB)` })
       .default(DEFAULT_MAX_RESPONSE_BYTES),
+    responseHeaders: z
+      .union([z.literal('*'), responseHeaderNames], {
+        error: `responseHeaders must be '*' or a list of at most ${MAX_RESPONSE_HEADER_NAMES} header names (HTTP tokens)`,
+      })
+      .optional()
+      .transform(keptResponseHeaders),
   })
   .strict()
   .transform((input) => ({ ...input, url: withQuery(input.url, input.query) }));

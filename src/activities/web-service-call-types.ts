@@ -16,6 +16,12 @@ export interface WebServiceCallInput {
    * would not fit in a 2 MiB payload once encoded.
    */
   maxResponseBytes?: number;
+  /**
+   * Response headers the result keeps besides the default ones (Cache-Control, Content-Language,
+   * Content-Length, Content-Location, Content-Type, Date, ETag, Expires, Last-Modified, Link,
+   * Location, Retry-After); names of any case. `'*'` keeps every header, Set-Cookie included.
+   */
+  responseHeaders?: string[] | '*';
 }
 
 export type WebServiceCallBody =
@@ -26,6 +32,7 @@ export type WebServiceCallBody =
 
 export interface WebServiceCallResult {
   status: number;
+  /** Lower-case names, repeated headers joined with ", ": the default ones and those of `responseHeaders`. */
   headers: Record<string, string>;
   /** Parsed JSON, text, base64 for binary content, or null for an empty body. */
   body: unknown;

@@ -29,17 +29,18 @@ export function createWebServiceCall(tokensOfNamespace: () => WorkerTokenCache) 
     return whileHeartbeating(context, async () => {
       const tokens = tokensOfNamespace();
       let grant = await unlessAborted(tokens.get(input.server), context.cancellationSignal, input.url);
-      const deadline: Deadline = {
-        at: Date.now() + input.timeoutMs,
-        signal: AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(input.timeoutMs)]),
-      };
-      let response = await callFollowingRedirects(input, grant, deadline);
-      if (isTokenRejection(response, grant.invalidTokenStatuses)) {
-        grant = await unlessAborted(tokens.replaceRejected(input.server, grant.token.serial), deadline.signal, input.url);
-        response = await callFollowingRedirects(input, grant, deadline);
-        if (isTokenRejection(response, grant.invalidTokenStatuses)) throw freshTokenRejected(response, callContext(input, grant));
+      const deadline = startDeadline(input.timeoutMs, context.cancellationSignal);
+      try {
+        let response = await callFollowingRedirects(input, grant, deadline);
+        if (isTokenRejection(response, grant.invalidTokenStatuses)) {
+          grant = await unlessAborted(tokens.replaceRejected(input.server, grant.token.serial), deadline.signal, input.url);
+          response = await callFollowingRedirects(input, grant, deadline);
+          if (isTokenRejection(response, grant.invalidTokenStatuses)) throw freshTokenRejected(response, callContext(input, grant));
+        }
+        return resultOf(response, callContext(input, grant), input.responseHeaders);
+      } finally {
+        deadline.end();
       }
-      return resultOf(response, callContext(input, grant));
     });
   };
 }
@@ -59,6 +60,28 @@ async function whileHeartbeating<T>(context: Context, work: () => Promise<T>): P
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The deadline's signal ends the call at its cancellation or when timeoutMs have passed, and its
+ * timer ends with the call: `AbortSignal.timeout` would keep a timer and a signal alive for the
+ * whole timeoutMs after a call that answered at once.
+ */
+function startDeadline(timeoutMs: number, cancellation: AbortSignal): Deadline & { end(): void } {
+  const controller = new AbortController();
+  const cancel = () => controller.abort(cancellation.reason);
+  // The reason AbortSignal.timeout gives: a TimeoutError fails the call as a timed-out exchange.
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+  if (cancellation.aborted) cancel();
+  else cancellation.addEventListener('abort', cancel, { once: true });
+  return {
+    at: Date.now() + timeoutMs,
+    signal: controller.signal,
+    end() {
+      clearTimeout(timer);
+      cancellation.removeEventListener('abort', cancel);
+    },
+  };
 }
 
 /** Waits for `promise` (a token, shared with other callers) unless `signal` ends the call first. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import fc from 'fast-check';
 import { TOKEN_FAILURE_TYPES } from '../../src/contract/failures';
+import { keptResponseHeaders } from '../../src/activities/kept-response-headers';
 import { resultOf, type ApiResponse } from '../../src/activities/response-outcome';
 import { transportFailure } from '../../src/activities/http-exchange';
 import { disabledReasonFrom } from '../../src/workflows/disabled-reason';
@@ -19,7 +20,7 @@ function reasonFor(details: Record<string, unknown>): string {
 
 function failureOf(answer: ApiResponse, url = 'https://api.example.com/orders/7?customer=42&api_key=k'): ApplicationFailure {
   try {
-    resultOf(answer, { method: 'GET', url: new URL(url), accessToken: TOKEN });
+    resultOf(answer, { method: 'GET', url: new URL(url), accessToken: TOKEN }, keptResponseHeaders(undefined));
   } catch (error) {
     assert.ok(error instanceof ApplicationFailure);
     return error;

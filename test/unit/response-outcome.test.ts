@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
-import { WebServiceCallFailure } from '../../src';
+import { WebServiceCallFailure, type WebServiceCallInput } from '../../src';
+import { DEFAULT_RESPONSE_HEADERS, keptResponseHeaders } from '../../src/activities/kept-response-headers';
 import { isTokenRejection, resultOf, type ApiResponse, type ResponseContext } from '../../src/activities/response-outcome';
+import { parseWebServiceCallInput } from '../../src/activities/web-service-call-input';
 import { MAX_RESULT_JSON_BYTES, MAX_RETRY_AFTER_MS } from '../../src/contract/web-service-call-limits';
 import { assertProperty } from '../support/generated-cases';
 
 const TOKEN = 'access-token-that-must-never-show-0123456789';
 const CONTEXT: ResponseContext = { method: 'GET', url: new URL('https://api.example.com/orders?customer=42'), accessToken: TOKEN };
 const FAILURE_TYPES = new Set<string>(Object.values(WebServiceCallFailure));
+const DEFAULT_KEPT = keptResponseHeaders(undefined);
 
 function response(status: number, headers: Record<string, string>, body: string | Buffer): ApiResponse {
   return { status, headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body) };
@@ -17,7 +20,7 @@ function response(status: number, headers: Record<string, string>, body: string 
 /** The failure `resultOf` ends with; fails the test if it returns a result or throws anything untyped. */
 function failureOf(answer: ApiResponse): ApplicationFailure {
   try {
-    resultOf(answer, CONTEXT);
+    resultOf(answer, CONTEXT, DEFAULT_KEPT);
   } catch (error) {
     assert.ok(error instanceof ApplicationFailure, `an untyped ${String(error)}`);
     return error;
@@ -74,7 +77,7 @@ describe('webServiceCall: from a response to the call\'s outcome (pure)', () => 
       fc.property(responses, (answer) => {
         let result;
         try {
-          result = resultOf(answer, CONTEXT);
+          result = resultOf(answer, CONTEXT, DEFAULT_KEPT);
         } catch (error) {
           assert.ok(error instanceof ApplicationFailure, `an untyped ${String(error)}`);
           assert.ok(FAILURE_TYPES.has(error.type ?? ''), `type ${error.type}`);
@@ -126,13 +129,38 @@ describe('webServiceCall: from a response to the call\'s outcome (pure)', () => 
     const failure = failureOf(response(200, { 'content-type': 'text/plain' }, quotes));
     assert.equal(failure.type, WebServiceCallFailure.ResponseTooLarge);
     assert.match(failure.message, /Temporal payload/);
-    assert.equal(resultOf(response(200, { 'content-type': 'text/plain' }, Buffer.alloc(quotes.length, 'a')), CONTEXT).bodyType, 'text');
-    assert.equal(resultOf(response(200, { 'content-type': 'image/png' }, Buffer.alloc(1024 * 1024, 0xff)), CONTEXT).bodyType, 'base64');
+    assert.equal(resultOf(response(200, { 'content-type': 'text/plain' }, Buffer.alloc(quotes.length, 'a')), CONTEXT, DEFAULT_KEPT).bodyType, 'text');
+    assert.equal(resultOf(response(200, { 'content-type': 'image/png' }, Buffer.alloc(1024 * 1024, 0xff)), CONTEXT, DEFAULT_KEPT).bodyType, 'base64');
   });
 
   it('JSON nested too deeply to be written again fails with InvalidResponseBody, not a stack overflow', () => {
     const depth = 1_000_000;
     const failure = failureOf(response(200, { 'content-type': 'application/json' }, '['.repeat(depth) + ']'.repeat(depth)));
     assert.equal(failure.type, WebServiceCallFailure.InvalidResponseBody);
+  });
+
+  it('a result keeps the default response headers and those the call names (any case), not Set-Cookie or the rest; \'*\' keeps every one', () => {
+    const answer = response(
+      200,
+      { 'content-type': 'text/plain', etag: '"v1"', link: '<https://api.example.com/orders?page=2>; rel="next"', 'set-cookie': 'session=s3cret', 'x-trace-id': 't-1', server: 'api/1.0' },
+      'fine',
+    );
+    const keptBy = (responseHeaders?: WebServiceCallInput['responseHeaders']) =>
+      resultOf(answer, CONTEXT, parseWebServiceCallInput({ server: 'crm', url: CONTEXT.url.href, ...(responseHeaders ? { responseHeaders } : {}) }).responseHeaders).headers;
+    assert.deepEqual(keptBy(), { 'content-type': 'text/plain', etag: '"v1"', link: answer.headers.link });
+    assert.deepEqual(keptBy(['X-Trace-ID']), { 'content-type': 'text/plain', etag: '"v1"', link: answer.headers.link, 'x-trace-id': 't-1' });
+    assert.deepEqual(keptBy('*'), answer.headers);
+  });
+
+  it('whatever headers come and whatever names the call adds, the result holds exactly the answered ones among the default and named', () => {
+    const names = fc.oneof(fc.constantFrom(...DEFAULT_RESPONSE_HEADERS, 'set-cookie', 'x-trace-id', 'server', 'constructor', 'tostring'), fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/));
+    assertProperty(
+      fc.property(fc.dictionary(names, fc.string({ maxLength: 20 }), { maxKeys: 12 }), fc.array(names.map((name) => (name.length % 2 ? name.toUpperCase() : name)), { maxLength: 5 }), (headers, named) => {
+        const wanted = new Set([...DEFAULT_RESPONSE_HEADERS, ...named.map((name) => name.toLowerCase())]);
+        const kept = resultOf(response(204, headers, ''), CONTEXT, keptResponseHeaders(named)).headers;
+        assert.deepEqual(kept, Object.fromEntries(Object.entries(headers).filter(([name]) => wanted.has(name))));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -54,6 +54,14 @@ const badFields: Array<[string, fc.Arbitrary<unknown>]> = [
   ['body', fc.oneof(fc.string(), fc.integer(), fc.constant({ json: 1, form: {} }), fc.record({ form: fc.dictionary(fc.string(), fc.integer(), { minKeys: 1 }) }), fc.constant({ base64: 'not base64!' }))],
   ['timeoutMs', fc.oneof(notWholeNumber, fc.integer({ max: 0 }), fc.integer({ min: MAX_TIMEOUT_MS + 1 }))],
   ['maxResponseBytes', fc.oneof(notWholeNumber, fc.integer({ max: -1 }), fc.integer({ min: MAX_RESPONSE_BYTES + 1 }))],
+  [
+    'responseHeaders',
+    fc.oneof(
+      fc.constantFrom<unknown>('all', 'content-type', 42, null, { etag: true }, ['*']),
+      fc.stringMatching(/^[a-z]{1,5}[ ():@\r\n]?[a-z]{0,5}$/).filter((name) => /[ ():@\r\n]/.test(name)).map((name) => ['etag', name]),
+      fc.array(fc.constant('x-many'), { minLength: 101, maxLength: 120 }),
+    ),
+  ],
 ];
 
 describe('webServiceCall input (pure)', () => {
@@ -74,7 +82,7 @@ describe('webServiceCall input (pure)', () => {
 
   it('an option nobody defined is refused by name, not ignored', () => {
     assertProperty(
-      fc.property(fc.stringMatching(/^[a-zA-Z]{1,12}$/).filter((key) => !['server', 'method', 'url', 'headers', 'query', 'body', 'timeoutMs', 'maxResponseBytes'].includes(key)), (key) => {
+      fc.property(fc.stringMatching(/^[a-zA-Z]{1,12}$/).filter((key) => !['server', 'method', 'url', 'headers', 'query', 'body', 'timeoutMs', 'maxResponseBytes', 'responseHeaders'].includes(key)), (key) => {
         const issues = issuesOf({ ...VALID, [key]: 1 });
         assert.ok(issues.some((issue) => issue.startsWith('(input)') && issue.includes(`"${key}"`)), JSON.stringify(issues));
       }),
