@@ -61,8 +61,9 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           await Promise.all(watchers.map((watcher) => watcher.result()));
           const heardAt = Date.now();
           eventsPerDisable.push((await settledHistoryLength(server)) - before);
-          phases.push(await fanOutPhases(server, before, startedAt, heardAt));
-          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s\n`);
+          const phase = await fanOutPhases(server, before, startedAt, heardAt);
+          phases.push(phase);
+          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)})\n`);
           return (heardAt - startedAt) / 1000;
         },
         async () => {
