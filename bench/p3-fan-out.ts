@@ -25,11 +25,11 @@ const SETTLE_POLL_MS = 500;
 export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figure[]> {
   await ensureSearchAttributes(bed.temporal.connection, bed.temporal.namespace, [P3_IDLE_ROUND], () => undefined);
   const figures: Figure[] = [];
-  for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options.rounds));
+  for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options));
   return figures;
 }
 
-async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Promise<Figure> {
+async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWorkflows }: BenchOptions): Promise<Figure> {
   const benchClient = await bed.registerClient();
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const eventsPerDisable: number[] = [];
@@ -85,6 +85,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           return seconds;
         },
       ),
+      { maxCachedWorkflows: p3CachedWorkflows },
     );
     const figure = ratioOfRounds(measured);
     const events = median(eventsPerDisable);
@@ -98,7 +99,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
         `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once ${figure.baseline} s = ${figure.ratio}; ` +
         `the server's history grows by ${events} events per disable (${rounds} interleaved rounds, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
         `where the time went, medians in s: ${describePhases(phases)}`,
-      details: { dependents, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
+      details: { dependents, cachedWorkflows: p3CachedWorkflows, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
     };
   } finally {
     await endpoint.close();
