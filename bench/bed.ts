@@ -36,7 +36,7 @@ export interface BenchBed {
   registerClient(tokenTtlSeconds?: number): Promise<BenchClient>;
   serverConfig(client: BenchClient, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
   /** Runs `fn` while an in-process worker polls a fresh task queue: with the plugin, or bare with `activities`. */
-  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { bare?: { activities: object }; taskQueue?: string }): Promise<T>;
+  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { bare?: { activities: object }; taskQueue?: string; maxCachedWorkflows?: number }): Promise<T>;
   /** Worker processes with the plugin (test/support/worker-process.ts) on `taskQueue`; the caller stops them. */
   startWorkerProcesses(taskQueue: string, count: number, options?: Pick<WorkerProcessOptions, 'maxCachedWorkflows' | 'env'>): Promise<WorkerProcess[]>;
   close(): Promise<void>;
@@ -110,11 +110,12 @@ export async function startBenchBed(): Promise<BenchBed> {
         ...overrides,
       };
     },
-    async withWorker(fn, { bare, taskQueue = `bench-${randomUUID()}` } = {}) {
+    async withWorker(fn, { bare, taskQueue = `bench-${randomUUID()}`, maxCachedWorkflows } = {}) {
       const worker = await Worker.create({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue,
+        ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
         ...(bare ? { workflowBundle: bareBundle, activities: bare.activities } : { workflowBundle: pluginBundle, plugins: [plugin] }),
       });
       return worker.runUntil(() => fn(taskQueue));

@@ -19,6 +19,12 @@ export const DEFAULTS = {
   /** Comma-separated sizes of P3's dependents. */
   p3Dependents: '1000,10000',
   /**
+   * The P3 worker's maxCachedWorkflows (it runs in the bench process). Its default follows the V8
+   * heap, about 2,400 workflows under Node's default, but at 10,000 dependents the process (cache,
+   * handles, the client's calls) filled that heap, and collecting garbage stalled registration for minutes.
+   */
+  p3CachedWorkflows: 1_000,
+  /**
    * Comma-separated counts of idle servers at which P4 measures, as servers are added: worker
    * memory that stays flat from one to the next is bounded by the cache, not by the servers.
    */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { authorizeServer, createServer } from '../src';
 import { dependentsQuery, serverWorkflowId } from '../src/contract/definitions';
+import { ensureSearchAttributes } from '../src/dev-server/temporal-environment';
 import { startBreakableTokenEndpoint } from '../test/support/breakable-token-endpoint';
 import { busyActivities } from '../test/support/busy-activities';
 import { eventually } from '../test/support/eventually';
@@ -9,13 +10,11 @@ import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
 import { inLanes, range } from './lanes';
 import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
-import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
+import { P3_IDLE_ROUND, wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
 
 /** Workflows started at once while setting a round up (not measured). */
 const STARTS_IN_FLIGHT = 200;
 const SETTLE_POLL_MS = 500;
-/** Started, task scheduled, started, completed. */
-const FIRST_TASK_COMPLETED_EVENTS = 4;
 
 /**
  * P3: from the admin's authorize that disables a server (its token endpoint is down) until every
@@ -24,12 +23,13 @@ const FIRST_TASK_COMPLETED_EVENTS = 4;
  * disable.
  */
 export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figure[]> {
+  await ensureSearchAttributes(bed.temporal.connection, bed.temporal.namespace, [P3_IDLE_ROUND], () => undefined);
   const figures: Figure[] = [];
-  for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options.rounds));
+  for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options));
   return figures;
 }
 
-async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Promise<Figure> {
+async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWorkflows }: BenchOptions): Promise<Figure> {
   const benchClient = await bed.registerClient();
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const eventsPerDisable: number[] = [];
@@ -43,43 +43,47 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
           const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
           if ((await createServer(bed.client, config, { taskQueue })).status !== 'OK') throw new Error('P3: the server did not reach OK');
           const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
-          const watchers = await startAll(dependents, () =>
-            bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name] }),
+          const lap = setupLaps(`P3 ${dependents} watchers`);
+          const round = randomUUID();
+          await startAll(dependents, () =>
+            bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name, round] }),
           );
-          await eventually(async () => (await server.query(dependentsQuery)).length === dependents, {
-            // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
-            timeoutMs: 120_000 + dependents * 100,
-            intervalMs: SETTLE_POLL_MS,
-            what: `${dependents} dependents registered`,
-          });
-          // Registered is not yet idle: each watcher still has the task that reads its registration's result.
-          await allIdle(watchers);
+          lap('started');
+          // Registered and idle: each watcher writes its round in the task that reads its registration's result.
+          await allIdle(bed, round, dependents);
+          lap('registered and idle');
+          const registered = (await server.query(dependentsQuery)).length;
+          if (registered !== dependents) throw new Error(`P3: the server lists ${registered} dependents, not ${dependents}`);
           const before = await settledHistoryLength(server);
           endpoint.break();
           const startedAt = Date.now();
           await authorizeServer(bed.client, config.name);
-          await Promise.all(watchers.map((watcher) => watcher.result()));
-          const heardAt = Date.now();
+          const heardAt = await lastEnded(bed, round, dependents);
           eventsPerDisable.push((await settledHistoryLength(server)) - before);
-          phases.push(await fanOutPhases(server, before, startedAt, heardAt));
-          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s\n`);
+          const phase = await fanOutPhases(server, before, startedAt, heardAt);
+          phases.push(phase);
+          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)})\n`);
           return (heardAt - startedAt) / 1000;
         },
         async () => {
+          const lap = setupLaps(`P3 ${dependents} waiters`);
+          const round = randomUUID();
           const waiters = await startAll(dependents, () =>
-            bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}` }),
+            bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}`, args: [round] }),
           );
+          lap('started');
           // As idle as the registered dependents: the signals must not queue behind the waiters' first tasks.
-          await allIdle(waiters);
-          const started = performance.now();
-          await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal)));
-          // Only then wait for the ends: long polls opened beside the signals would hold the connection's streams.
-          await Promise.all(waiters.map((waiter) => waiter.result()));
-          const seconds = (performance.now() - started) / 1000;
+          await allIdle(bed, round, dependents);
+          lap('idle');
+          const startedAt = Date.now();
+          // A failed signal is sent again, as the fan-out's activity sends its dependents again: at 10,000 at once one failed.
+          await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal).catch(() => waiter.signal(wakeSignal))));
+          const seconds = ((await lastEnded(bed, round, dependents)) - startedAt) / 1000;
           process.stderr.write(`[bench] P3 ${dependents}: client signalling all → all ended ${rounded(seconds)} s\n`);
           return seconds;
         },
       ),
+      { maxCachedWorkflows: p3CachedWorkflows },
     );
     const figure = ratioOfRounds(measured);
     const events = median(eventsPerDisable);
@@ -93,28 +97,57 @@ async function fanOutOf(bed: BenchBed, dependents: number, rounds: number): Prom
         `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once ${figure.baseline} s = ${figure.ratio}; ` +
         `the server's history grows by ${events} events per disable (${rounds} interleaved rounds, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
         `where the time went, medians in s: ${describePhases(phases)}`,
-      details: { dependents, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
+      details: { dependents, cachedWorkflows: p3CachedWorkflows, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
     };
   } finally {
     await endpoint.close();
   }
 }
 
+/** Setting a round up is not measured, but its phases are printed: where a long setup spends its time. */
+function setupLaps(what: string): (phase: string) => void {
+  let since = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    process.stderr.write(`[bench] ${what} setup: ${phase} in ${rounded((now - since) / 1000)} s\n`);
+    since = now;
+  };
+}
+
 function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<T>): Promise<T[]> {
   return inLanes(range(count), STARTS_IN_FLIGHT, start);
 }
 
-/** Waits until every workflow has run its first task and waits for nothing but a signal: no workflow task, no activity. */
-async function allIdle(handles: readonly WorkflowHandle[]): Promise<void> {
-  await inLanes(handles, STARTS_IN_FLIGHT, (handle) =>
-    eventually(
-      async () => {
-        const { raw, historyLength } = await handle.describe();
-        return !raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0 && historyLength >= FIRST_TASK_COMPLETED_EVENTS;
-      },
-      { timeoutMs: 120_000, intervalMs: SETTLE_POLL_MS, what: `${handle.workflowId} to wait idle` },
-    ),
-  );
+/**
+ * Waits until all `count` workflows of a round are idle: each has completed the task that wrote its
+ * round, and waits for nothing but a signal (no workflow task, no activity). One visibility count a
+ * poll, whatever the count.
+ */
+async function allIdle(bed: BenchBed, round: string, count: number): Promise<void> {
+  const query = `${P3_IDLE_ROUND.name} = '${round}' AND ExecutionStatus = 'Running'`;
+  await eventually(async () => (await bed.client.workflow.count(query)).count === count, {
+    // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
+    timeoutMs: 120_000 + count * 100,
+    intervalMs: SETTLE_POLL_MS,
+    what: `${count} workflows of round ${round} to wait idle`,
+  });
+}
+
+/**
+ * When the last of a round's `count` workflows ended, once all have: their close times from
+ * visibility, polled by one count, so that no long poll per workflow (10,000 of them failed) competes
+ * with the signals being measured. The same on both sides of the ratio.
+ */
+async function lastEnded(bed: BenchBed, round: string, count: number): Promise<number> {
+  const query = `${P3_IDLE_ROUND.name} = '${round}' AND ExecutionStatus = 'Completed'`;
+  await eventually(async () => (await bed.client.workflow.count(query)).count === count, {
+    timeoutMs: 120_000 + count * 100,
+    intervalMs: SETTLE_POLL_MS,
+    what: `${count} workflows of round ${round} to end`,
+  });
+  let last = 0;
+  for await (const execution of bed.client.workflow.list({ query, pageSize: 1_000 })) last = Math.max(last, execution.closeTime?.getTime() ?? Number.NaN);
+  return last;
 }
 
 /** The server's history length once it has nothing left to do: no workflow task, no activity (but a refresh waiting for its time), and no new event for a poll. */

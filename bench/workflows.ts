@@ -1,5 +1,6 @@
 /** Workflows of the benchmark suite (npm run bench). */
-import { condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { condition, defineSignal, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { OAuthServerDependency, webServiceCall, type WebServiceCallInput } from '../src/workflow';
 import { inLanes, range } from './lanes';
 
@@ -71,17 +72,26 @@ function describe(error: unknown): string {
   return messages.join(': ') || String(error);
 }
 
+/**
+ * P3's round, written by each of its workflows in the task after which it waits for nothing but its
+ * message (no activity, no timer): once the task is completed, visibility has it, so one count of a
+ * round tells that all of its workflows are idle, where a describe of each took minutes at 10,000.
+ */
+export const P3_IDLE_ROUND = defineSearchAttributeKey('BenchP3IdleRound', 'KEYWORD');
+
 /** A dependent that ends as soon as its server tells it that it is disabled. */
-export async function disableWatcher(server: string): Promise<void> {
+export async function disableWatcher(server: string, round: string): Promise<void> {
   const dependency = await OAuthServerDependency.register(server);
+  upsertSearchAttributes([{ key: P3_IDLE_ROUND, value: round }]);
   await condition(() => dependency.availability.status === 'Error');
 }
 
 /** The baseline: a workflow that ends when a client signals it. */
-export async function signalWaiter(): Promise<void> {
+export async function signalWaiter(round: string): Promise<void> {
   let woken = false;
   setHandler(wakeSignal, () => {
     woken = true;
   });
+  upsertSearchAttributes([{ key: P3_IDLE_ROUND, value: round }]);
   await condition(() => woken);
 }

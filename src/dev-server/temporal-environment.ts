@@ -88,7 +88,7 @@ async function connectToExistingServer(options: TemporalEnvironmentOptions, log:
   return { address, namespace, connection, nativeConnection, client, external: true, teardown };
 }
 
-async function ensureSearchAttributes(
+export async function ensureSearchAttributes(
   connection: Connection,
   namespace: string,
   keys: readonly SearchAttributeKey<'KEYWORD'>[],
