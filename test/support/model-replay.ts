@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   authorizeServer,
@@ -19,9 +19,10 @@ import {
 import { STATUS_RECHECK_MS } from '../../src/activities/token-cache';
 import { serverWorkflowId } from '../../src/contract/definitions';
 import { REJECTION_REFRESH_INTERVAL_MS } from '../../src/workflows/server-machine';
-import { finishSignal, probeStatusQuery, type dependentProbe } from '../workflows';
+import { finishSignal, probeStatusQuery, type callOnce, type dependentProbe } from '../workflows';
 import { eventually, within } from './eventually';
-import { callFromWorkflow } from './run-workflow';
+import { callFromWorkflow, startCallFromWorkflow } from './run-workflow';
+import { workersRunningActivities } from './workers-running';
 import {
   acquiringPhase,
   Authorize,
@@ -197,7 +198,7 @@ type WaiterKind = 'authorize' | 'call';
 interface Waiting {
   what: string;
   kind: WaiterKind;
-  /** Requests that wait for the same worker flight share one update: the worker's single flight. */
+  /** Requests that wait for the same worker flight share one update: the worker's single flight. Absent for a call that waits by reading. */
   flight?: string;
   outcome: Promise<string>;
   ended: boolean;
@@ -286,10 +287,13 @@ export class ModelReplay {
     const current = this.tokenOfSerial.get(before.serial);
     if (rejects && current) this.api.rejectOnce(current.token);
     const what = rejected ? `a call whose token is rejected (serial ${before.serial})` : 'a call';
-    const call = () => workflowOutcome(callFromWorkflow(this.taskQueue, { server: this.name, url: this.api.url, timeoutMs: 60_000 }), callResult);
-    // A worker holding an OK token calls with it at once; only a worker without one waits, as the model's waiter does.
+    const input = { server: this.name, url: this.api.url, timeoutMs: 60_000 };
+    const call = () => workflowOutcome(callFromWorkflow(this.taskQueue, input), callResult);
+    // A worker holding an OK token calls with it at once; only a worker without one waits, as the model's waiter does:
+    // for a replacement of its rejected token in an update, for a token on its way by reading the server's status.
     if (model.waiters > before.waiters && (rejects || before.status !== 'OK')) {
-      await this.startWaiting(what, 'call', call, rejects ? `rejected ${before.serial}` : 'fresh');
+      if (rejects) await this.startWaiting(what, 'call', call, `rejected ${before.serial}`);
+      else await this.startReading(what, await startCallFromWorkflow(this.taskQueue, input));
       if (model.lastRejectionRefreshAt !== before.lastRejectionRefreshAt) this.rejectionRefreshedAt = Date.now();
     } else {
       let expected = this.expectedCall(before);
@@ -408,6 +412,12 @@ export class ModelReplay {
     const accepted = await this.acceptedUpdates();
     this.waiting.push(waiter(what, kind, send(), flight));
     if (!joins) await eventually(async () => (await this.acceptedUpdates()) > accepted, { what: `the server took ${what}`, intervalMs: 20 });
+  }
+
+  /** A call that waits for a token on its way by reading the server's status, which leaves no trace in its history: it waits once its activity runs. */
+  private async startReading(what: string, call: WorkflowHandleWithFirstExecutionRunId<typeof callOnce>): Promise<void> {
+    this.waiting.push(waiter(what, 'call', workflowOutcome(call.result(), callResult)));
+    await eventually(async () => (await workersRunningActivities(call)).size > 0, { what: `${what} running`, intervalMs: 20 });
   }
 
   /** The model answers every waiter at once, when its request ends. */

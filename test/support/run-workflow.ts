@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { WebServiceCallInput, WebServiceCallResult } from '../../src';
 import type { callOnce } from '../workflows';
 import { testBed } from './test-bed';
 
-/** Runs the test workflow that stands for a workflow author's single webServiceCall. */
-export function callFromWorkflow(taskQueue: string, input: WebServiceCallInput): Promise<WebServiceCallResult> {
-  return testBed().client.workflow.execute<typeof callOnce>('callOnce', {
+/** Starts the test workflow that stands for a workflow author's single webServiceCall. */
+export function startCallFromWorkflow(taskQueue: string, input: WebServiceCallInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof callOnce>> {
+  return testBed().client.workflow.start<typeof callOnce>('callOnce', {
     taskQueue,
     workflowId: `call-${randomUUID()}`,
     args: [input],
     workflowExecutionTimeout: '2 minutes',
   });
+}
+
+/** Runs the test workflow that stands for a workflow author's single webServiceCall. */
+export async function callFromWorkflow(taskQueue: string, input: WebServiceCallInput): Promise<WebServiceCallResult> {
+  return (await startCallFromWorkflow(taskQueue, input)).result();
 }
 
 /** The failure type a call ended with (OAuthServerDisabled, …), or undefined when it succeeded. */
