@@ -9,6 +9,7 @@ import { createServer, WebServiceCallFailure, type WebServiceCallInput, type Web
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV } from '../src/codec/codec-keys';
 import { closeServer, listen } from '../src/http/server-lifecycle';
 import { keepChildOutput } from './support/child-output';
+import { capturedLogs } from './support/captured-logs';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { CODEC_KEYS_FIXTURE, testBed } from './support/test-bed';
@@ -548,6 +549,10 @@ describe('webServiceCall: request in, response out', () => {
           const closedAt = await within(request.closed, 30_000, 'the API seeing the request aborted');
           assert.ok(closedAt - request.receivedAt < 60_000);
           await assert.rejects(handle.result(), WorkflowFailedError);
+          // Ended as the SDK cancelled it, not as a failed exchange (logged as a warning, and retried by a shutting-down worker's workflows).
+          const ofThisCall = () => capturedLogs.filter((line) => line.includes(handle.workflowId) && / Activity (completed as cancelled|failed) /.test(line));
+          const [ending] = await eventually(() => (ofThisCall().length > 0 ? ofThisCall() : undefined), { timeoutMs: 30_000, what: "the worker's log of the call's end" });
+          assert.match(ending ?? '', /^DEBUG Activity completed as cancelled /);
         });
       } finally {
         await api.close();

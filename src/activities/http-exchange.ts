@@ -33,14 +33,25 @@ export async function exchange(call: HttpExchange): Promise<ApiResponse> {
       dispatcher: call.dispatcher,
     });
   } catch (error) {
-    throw transportFailure(call.url, error, call.method);
+    throw failureOf(call, error);
   }
   // A HEAD response announces the size of a body it does not carry.
   const maxResponseBytes = call.method === 'HEAD' ? Infinity : call.maxResponseBytes;
   const bytes = await readBounded(response, maxResponseBytes, call.url).catch((error: unknown) => {
-    throw error instanceof ApplicationFailure ? error : transportFailure(call.url, error, call.method);
+    throw error instanceof ApplicationFailure ? error : failureOf(call, error);
   });
   return { status: response.statusCode, headers: flattenHeaders(response.headers), body: bytes };
+}
+
+/**
+ * A cancelled call ends with the cancellation the SDK gave, so that the activity ends as cancelled
+ * (on a worker's shutdown too) rather than as a failed exchange that is logged and retried; the
+ * deadline's own abort is a timed-out exchange.
+ */
+function failureOf(call: HttpExchange, error: unknown): unknown {
+  const reason: unknown = call.signal.reason;
+  if (call.signal.aborted && !(reason instanceof Error && reason.name === 'TimeoutError')) return reason;
+  return transportFailure(call.url, error, call.method);
 }
 
 function encodeBody(body: Hop['body']): { body?: string | Buffer; contentType?: string } {
