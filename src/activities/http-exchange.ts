@@ -43,15 +43,19 @@ export async function exchange(call: HttpExchange): Promise<ApiResponse> {
   return { status: response.statusCode, headers: flattenHeaders(response.headers), body: bytes };
 }
 
+function failureOf(call: HttpExchange, error: unknown): Error {
+  return call.signal.aborted ? abortFailure(call.signal, call.url, call.method) : transportFailure(call.url, error, call.method);
+}
+
 /**
- * A cancelled call ends with the cancellation the SDK gave, so that the activity ends as cancelled
- * (on a worker's shutdown too) rather than as a failed exchange that is logged and retried; the
- * deadline's own abort is a timed-out exchange.
+ * What a call ended by its signal fails with. A cancellation goes on as the SDK gave it, so that the
+ * activity ends as cancelled (on a worker's shutdown too) rather than as a failed exchange that is
+ * logged and retried; the deadline's own abort is a timed-out exchange.
  */
-function failureOf(call: HttpExchange, error: unknown): unknown {
-  const reason: unknown = call.signal.reason;
-  if (call.signal.aborted && !(reason instanceof Error && reason.name === 'TimeoutError')) return reason;
-  return transportFailure(call.url, error, call.method);
+export function abortFailure(signal: AbortSignal, url: URL, method?: string): Error {
+  // The SDK aborts with a CancelledFailure, the deadline with a TimeoutError: both are Errors.
+  const reason = signal.reason as Error;
+  return reason.name === 'TimeoutError' ? transportFailure(url, reason, method) : reason;
 }
 
 function encodeBody(body: Hop['body']): { body?: string | Buffer; contentType?: string } {

@@ -4,6 +4,7 @@ import { WebServiceCallFailure } from '../contract/failures';
 import { normaliseServerName } from '../oauth/server-name';
 import type { TellDependentsInput, TellDependentsResult } from './tell-dependents';
 import type { TokenCacheObserver } from './token-cache';
+import { DEFAULT_METHOD } from './web-service-call-input';
 import type { AcquireTokenInput, AcquiredToken } from './acquire-token';
 import type { WebServiceCallInput, WebServiceCallResult } from './web-service-call-types';
 
@@ -98,7 +99,7 @@ function callLabels(input: WebServiceCallInput, settled: { value: WebServiceCall
   const invalid = 'error' in settled && settled.error instanceof ApplicationFailure && settled.error.type === WebServiceCallFailure.InvalidInput;
   return {
     server: invalid ? '' : normaliseServerName(input.server),
-    method: invalid ? '' : (input.method ?? 'GET'),
+    method: invalid ? '' : (input.method ?? DEFAULT_METHOD),
     status_class: 'error' in settled ? failureClass(settled.error) : statusClass(settled.value.status),
   };
 }

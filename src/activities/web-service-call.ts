@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { nonRetryable, WebServiceCallFailure } from '../contract/failures';
-import { exchange, transportFailure } from './http-exchange';
+import { abortFailure, exchange } from './http-exchange';
 import { redirectedHop, type Hop } from './redirect';
 import { freshTokenRejected, isTokenRejection, resultOf, type ApiResponse, type ResponseContext } from './response-outcome';
 import type { WorkerTokenCache, UsableToken } from './token-cache';
@@ -87,11 +87,7 @@ function startDeadline(timeoutMs: number, cancellation: AbortSignal): Deadline &
 /** Waits for `promise` (a token, shared with other callers) unless `signal` ends the call first. */
 function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal, url: URL): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    // A cancellation is passed on as the SDK gave it; the deadline fails the call as any timed-out exchange does.
-    const abort = () => {
-      const reason = signal.reason as Error;
-      reject(reason.name === 'TimeoutError' ? transportFailure(url, reason) : reason);
-    };
+    const abort = () => reject(abortFailure(signal, url));
     if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));

@@ -9,37 +9,34 @@ import {
   awaitingStart,
   refusal,
   step,
+  type MachineRules,
   type ServerEvent,
 } from '../../src/workflows/server-machine';
 import { grantOf, historyOf, viewOf } from '../../src/workflows/server-views';
 import { assertProperty } from '../support/generated-cases';
 import { CONFIGS, Harness, newRun, RECOVERING_CONFIGS, serverCommands } from '../support/server-machine-model';
 
+/** Runs generated command sequences on the machine under `rules`, the model checking it after every step. */
+function keepsInvariants(rules: MachineRules, numRuns: number, configs?: Parameters<typeof newRun>[1]): void {
+  assertProperty(
+    fc.property(serverCommands, (commands) => {
+      const run = newRun(rules, configs);
+      fc.modelRun(() => run, commands);
+      run.real.drain();
+    }),
+    { numRuns },
+  );
+}
+
 describe('the OAuth server state machine', () => {
   it('keeps its invariants over 10,000 random sequences of admin actions, token outcomes, rejections, dependents and continue-as-new', function () {
     this.timeout(120_000);
-    assertProperty(
-      fc.property(serverCommands, (commands) => {
-        const run = newRun(CURRENT_RULES);
-        fc.modelRun(() => run, commands);
-        run.real.drain();
-      }),
-      { numRuns: 10_000 },
-    );
+    keepsInvariants(CURRENT_RULES, 10_000);
   });
 
   it('keeps the same invariants under the rules older histories were recorded with (2,000 sequences each: before the machine, and before refreshes were scheduled ahead)', function () {
     this.timeout(120_000);
-    for (const rules of [LEGACY_RULES, TIMER_REFRESH_RULES]) {
-      assertProperty(
-        fc.property(serverCommands, (commands) => {
-          const run = newRun(rules);
-          fc.modelRun(() => run, commands);
-          run.real.drain();
-        }),
-        { numRuns: 2_000 },
-      );
-    }
+    for (const rules of [LEGACY_RULES, TIMER_REFRESH_RULES]) keepsInvariants(rules, 2_000);
   });
 
   it('keeps its invariants, recovery probes included, when one configuration has autoRecover (5,000 sequences, and 1,000 under the older rules)', function () {
@@ -48,14 +45,7 @@ describe('the OAuth server state machine', () => {
       [CURRENT_RULES, 5_000],
       [LEGACY_RULES, 1_000],
     ] as const) {
-      assertProperty(
-        fc.property(serverCommands, (commands) => {
-          const run = newRun(rules, RECOVERING_CONFIGS);
-          fc.modelRun(() => run, commands);
-          run.real.drain();
-        }),
-        { numRuns },
-      );
+      keepsInvariants(rules, numRuns, RECOVERING_CONFIGS);
     }
   });
 
