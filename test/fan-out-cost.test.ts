@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { authorizeServer, createServer, listDependents } from '../src';
-import { serverWorkflowId } from '../src/contract/definitions';
+import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId } from '../src/contract/definitions';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { busyActivities } from './support/busy-activities';
@@ -22,8 +22,12 @@ async function settledHistoryLength(client: Client, server: string): Promise<num
   );
 }
 
-/** How many events a disable adds to the server's own history, with `count` dependents to tell. */
-async function eventsPerDisable(client: Client, taskQueue: string, count: number): Promise<number> {
+/**
+ * How many events a disable adds to the server's own history, with `count` dependents to tell and
+ * `gone` more registered under IDs no workflow has: the fan-out signals them too, finds them ended,
+ * and the server forgets them, which is how a dependent that died unregistered is told.
+ */
+async function eventsPerDisable(client: Client, taskQueue: string, count: number, gone = 0): Promise<number> {
   const bed = testBed();
   const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const probes: WorkflowHandle<typeof dependentProbe>[] = [];
@@ -33,13 +37,19 @@ async function eventsPerDisable(client: Client, taskQueue: string, count: number
     for (let i = 0; i < count; i += 1) {
       probes.push(await client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] }));
     }
-    await eventually(async () => ((await listDependents(client, config.name)).length === count ? true : undefined), { what: `${count} dependents registered` });
+    const server = client.workflow.getHandle(serverWorkflowId(config.name));
+    const goneIds = Array.from({ length: gone }, () => `gone-${randomUUID()}`);
+    for (let start = 0; start < gone; start += MAX_DEPENDENTS_PER_REGISTRATION) {
+      await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: goneIds.slice(start, start + MAX_DEPENDENTS_PER_REGISTRATION) }] });
+    }
+    await eventually(async () => ((await listDependents(client, config.name)).length === count + gone ? true : undefined), { what: `${count + gone} dependents registered` });
     const before = await settledHistoryLength(client, config.name);
     tokenEndpoint.break();
     assert.equal((await authorizeServer(client, config.name)).status, 'Error');
     await eventually(async () => ((await Promise.all(probes.map((probe) => probe.query(probeStatusQuery)))).every((status) => status === 'Error') ? true : undefined), {
       what: `all ${count} dependents hearing Error`,
     });
+    await eventually(async () => ((await listDependents(client, config.name)).length === count ? true : undefined), { what: `the ${gone} gone dependents forgotten` });
     return (await settledHistoryLength(client, config.name)) - before;
   } finally {
     await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
@@ -48,14 +58,16 @@ async function eventsPerDisable(client: Client, taskQueue: string, count: number
 }
 
 describe('the cost of a fan-out to the server’s own history', () => {
-  it('a disable adds the same number of events to the server’s history with 2 dependents as with 40', async function () {
-    this.timeout(120_000);
+  it('a disable adds the same number of events to the server’s history with 2 dependents, with 40, and with 3,040 (more than one fan-out activity carried before)', async function () {
+    this.timeout(180_000);
     const bed = testBed();
     await bed.withWorker(async (taskQueue) => {
       const few = await eventsPerDisable(bed.client, taskQueue, 2);
       const many = await eventsPerDisable(bed.client, taskQueue, 40);
-      process.stderr.write(`      [fan-out cost] events per disable: ${few} with 2 dependents, ${many} with 40\n`);
+      const thousands = await eventsPerDisable(bed.client, taskQueue, 40, 3_000);
+      process.stderr.write(`      [fan-out cost] events per disable: ${few} with 2 dependents, ${many} with 40, ${thousands} with 3,040\n`);
       assert.equal(many, few);
+      assert.equal(thousands, few);
     });
   });
 });

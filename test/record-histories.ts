@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
-import { authorizeServer, createServer, deleteServer, editServer, OAUTH_SEARCH_ATTRIBUTES } from '../src';
-import { serverWorkflowId } from '../src/contract/definitions';
+import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES } from '../src';
+import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId } from '../src/contract/definitions';
 import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
@@ -165,5 +165,35 @@ describe('record histories for the replay test', () => {
       await deleteServer(bed.client, config.name);
       await save(`${stamp}-oauth-server-refresh`, serverId);
     });
+  });
+
+  it('records a server disabled with 1,041 dependents, 1,040 of them gone: more than one fan-out activity carried before the byte budget', async function () {
+    this.timeout(300_000);
+    const bed = testBed();
+    const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: tokenEndpoint.url, maxRetryAttempts: 1 });
+        await createServer(bed.client, config, { taskQueue });
+        const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
+        const probe = await bed.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] });
+        const gone = Array.from({ length: 1_040 }, (_, index) => `gone-${index}-${randomUUID()}`);
+        for (let start = 0; start < gone.length; start += MAX_DEPENDENTS_PER_REGISTRATION) {
+          await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: gone.slice(start, start + MAX_DEPENDENTS_PER_REGISTRATION) }] });
+        }
+        await eventually(async () => ((await listDependents(bed.client, config.name)).length === gone.length + 1 ? true : undefined), { what: 'every dependent registered' });
+        tokenEndpoint.break();
+        await authorizeServer(bed.client, config.name);
+        await eventually(async () => ((await listDependents(bed.client, config.name)).length === 1 ? true : undefined), { what: 'the gone dependents forgotten' });
+        tokenEndpoint.repair();
+        await authorizeServer(bed.client, config.name);
+        await probe.signal(finishSignal);
+        await probe.result();
+        await deleteServer(bed.client, config.name);
+        await save(`${stamp}-oauth-server-fan-out-past-1000`, server.workflowId);
+      });
+    } finally {
+      await tokenEndpoint.close();
+    }
   });
 });

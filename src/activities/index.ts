@@ -23,7 +23,7 @@ export interface OAuthActivitiesOptions {
   secretReferences?: SecretReferences;
   /** Bound on one token HTTP exchange. Default 30 s; the server's maxWait bounds all attempts together. */
   tokenRequestTimeoutMs?: number;
-  /** Signals one fan-out activity keeps in flight when a server tells its dependents. Default 1,000: each activity's dependents at once. */
+  /** Signals one fan-out activity keeps in flight when a server tells its dependents. Default: all of them at once. */
   fanOutSignalsInFlight?: number;
 }
 

@@ -12,14 +12,6 @@ export interface TellDependentsResult {
   ended: string[];
 }
 
-/**
- * Signals in flight at once per fan-out activity. P3 measures a fan-out against a client signalling
- * every dependent at once; a server sends its dependents in activities of at most 1,000, so this
- * default sends each of them at once too (200 made a fan-out wait on its own lanes). Lower it where
- * the Temporal service limits requests per second.
- */
-export const DEFAULT_FAN_OUT_SIGNALS_IN_FLIGHT = 1_000;
-
 export class FanOutOptionError extends Error {
   override readonly name = 'FanOutOptionError';
   readonly code = 'OAUTH_FAN_OUT_OPTION_INVALID';
@@ -36,12 +28,16 @@ export class FanOutOptionError extends Error {
  * Tells a server's dependents of a change in its availability, from the worker, so that the server's
  * own history grows by a few events per change whatever the number of dependents. A retry after a
  * crash signals everyone again: each message carries its sequence number, so a repeat is harmless.
+ * Left out, `signalsInFlight` is every dependent of the activity at once, as a client signalling them
+ * all would (P3's baseline); lower it where the Temporal service limits requests per second.
  */
-export function createTellOAuthDependents(signalsInFlight = DEFAULT_FAN_OUT_SIGNALS_IN_FLIGHT) {
-  if (!Number.isSafeInteger(signalsInFlight) || signalsInFlight < 1) throw new FanOutOptionError('fanOutSignalsInFlight', 'must be a positive whole number');
+export function createTellOAuthDependents(signalsInFlight?: number) {
+  if (signalsInFlight !== undefined && (!Number.isSafeInteger(signalsInFlight) || signalsInFlight < 1)) {
+    throw new FanOutOptionError('fanOutSignalsInFlight', 'must be a positive whole number');
+  }
   return async function tellOAuthDependents({ message, workflowIds }: TellDependentsInput): Promise<TellDependentsResult> {
     const context = Context.current();
-    return tellAll(context.client, message, workflowIds, signalsInFlight, () => context.heartbeat());
+    return tellAll(context.client, message, workflowIds, signalsInFlight ?? workflowIds.length, () => context.heartbeat());
   };
 }
 

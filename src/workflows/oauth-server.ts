@@ -23,6 +23,7 @@ import {
 import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
+import { chunksOfCount, chunksWithinBytes, LEGACY_FAN_OUT_CHUNK } from './fan-out-chunks';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
 import {
   awaitingStart,
@@ -75,8 +76,8 @@ const TOKEN_RETRY_MAX_INTERVAL = '10 seconds';
 const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
 /** Runs begun before dependents were told by an activity keep signalling them from the workflow. */
 const FAN_OUT_BY_ACTIVITY_PATCH = 'oauth-server-tells-dependents-by-activity';
-/** Dependents per fan-out activity: their IDs (at most 1,000 bytes each) stay well inside a 2 MiB payload. */
-const FAN_OUT_CHUNK = 1_000;
+/** Runs begun before fan-out activities were filled up to a byte budget keep their 1,000 dependents each. */
+const FAN_OUT_BY_BYTES_PATCH = 'oauth-server-fans-out-by-bytes';
 /** Runs begun before refreshes were scheduled ahead, as waiting activities, keep their refresh timer. */
 const SCHEDULED_REFRESH_PATCH = 'oauth-server-schedules-refresh-ahead';
 /** Recovery probes wait on timers that runs recorded before them never started. */
@@ -97,6 +98,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   refuseInvalidStart(input);
   const rules = machineRules();
   const fansOutByActivity = wf.patched(FAN_OUT_BY_ACTIVITY_PATCH);
+  const fanOutChunks = wf.patched(FAN_OUT_BY_BYTES_PATCH) ? chunksWithinBytes : (workflowIds: readonly string[]) => chunksOfCount(workflowIds, LEGACY_FAN_OUT_CHUNK);
   let state = initialState(input.config, input.state, workflowNow(), rules);
   const metrics = new ServerMetrics(state);
   const answers = new Map<number, Outcome>();
@@ -148,10 +150,8 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
    * from a worker, concurrently, and sent again if that worker dies midway.
    */
   const tellByActivity = async (message: ServerAvailability, workflowIds: readonly string[]): Promise<void> => {
-    const chunks: string[][] = [];
-    for (let start = 0; start < workflowIds.length; start += FAN_OUT_CHUNK) chunks.push(workflowIds.slice(start, start + FAN_OUT_CHUNK));
     await Promise.all(
-      chunks.map(async (chunk) => {
+      fanOutChunks(workflowIds).map(async (chunk) => {
         try {
           const { ended } = await fanOutActivities().tellOAuthDependents({ message, workflowIds: chunk });
           for (const workflowId of ended) void apply({ type: 'dependentEnded', workflowId });
