@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { authorizeServer, createServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
+import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId } from '../src/contract/definitions';
+import { ServerFailure } from '../src/contract/failures';
 import { startTemporalEnvironment, type TemporalEnvironment } from '../src/dev-server/temporal-environment';
 import type { ResourceApi } from '../src/demo/resource-api';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
@@ -132,6 +135,50 @@ describe('continue-as-new keeps everything', () => {
         }
         assert.ok((await runCount(client, `oauth-server:${config.name.toLowerCase()}`)) > 2, 'the server never continued as new');
         await Promise.all(probes.map((probe) => probe.signal(finishSignal)));
+      },
+      { temporal: env },
+    );
+  });
+
+  it('a server refuses dependents past what it can carry over continue-as-new, by name, and continues as new with every one it took', async function () {
+    this.timeout(180_000);
+    const bed = testBed();
+    const env = temporal!;
+    const client = bed.clientFor(env);
+    await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic');
+        assert.equal((await createServer(client, config, { taskQueue })).status, 'OK');
+        const server = client.workflow.getHandle(serverWorkflowId(config.name));
+        // Workflow IDs as long as Temporal takes (1,000 bytes): 3,000 of them would need 3 MB, past a payload's 2 MiB.
+        const ids = (count: number) => Array.from({ length: count }, () => `gone-${randomUUID()}-`.padEnd(1_000, 'x'));
+        let taken = 0;
+        let refusal: unknown;
+        for (let batch = 0; batch < 6 && refusal === undefined; batch += 1) {
+          try {
+            await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: ids(MAX_DEPENDENTS_PER_REGISTRATION) }] });
+            taken += MAX_DEPENDENTS_PER_REGISTRATION;
+          } catch (error) {
+            refusal = error;
+          }
+        }
+        assert.ok(refusal instanceof WorkflowUpdateFailedError && refusal.cause instanceof ApplicationFailure, `no refusal after ${taken} dependents`);
+        assert.equal(refusal.cause.type, ServerFailure.TooManyDependents);
+        assert.match(refusal.cause.message, new RegExp(`OAuth server ${config.name} has ${taken} dependents`));
+        // Refused whole, not by count: a smaller registration that fits is still taken.
+        await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: ids(60) }] });
+        taken += 60;
+
+        const firstRun = (await server.describe()).runId;
+        await eventually(
+          async () => {
+            // Authorizes alone: an edit would tell the dependents, and the made-up ones would be forgotten.
+            assert.equal((await authorizeServer(client, config.name)).status, 'OK');
+            return (await server.describe()).runId !== firstRun ? true : undefined;
+          },
+          { what: 'the server continued as new' },
+        );
+        assert.equal((await listDependents(client, config.name)).length, taken);
       },
       { temporal: env },
     );

@@ -61,6 +61,8 @@ export const ServerFailure = {
   NotFound: WebServiceCallFailure.ServerNotFound,
   HasDependents: 'OAuthServerHasDependents',
   RegistrationRefused: 'OAuthServerRegistrationRefused',
+  /** A registration past what one server can carry: its dependents' IDs must fit in one payload. */
+  TooManyDependents: 'OAuthServerTooManyDependents',
   /** An update or a start whose payload is not what the contract says. */
   InvalidRequest: 'InvalidOAuthServerRequest',
   /**

@@ -1,23 +1,27 @@
 /**
- * How a server splits its dependents between fan-out activities. Each activity is a few events in the
- * server's history, so the fewer the better; its input, the dependents' IDs as JSON, must fit in one
- * Temporal payload (FACTS: 2 MiB). The budget leaves room for the message (its disabled reason), the
- * payload's metadata and the codec's salt and tag. A server's dependents travel in one payload
- * across continue-as-new too, so a server never holds more than about one budget of them: a disable
- * costs one activity, or two near the limit, whatever their number.
+ * How many dependents a server carries, and how it splits them between fan-out activities. Its
+ * dependents' IDs travel as JSON in one Temporal payload (FACTS: at most 2 MiB) twice: in the input
+ * of a fan-out activity, and in the state a server carries across continue-as-new. The budget leaves
+ * room for the rest of either: the message and its disabled reason, or the configuration, and the
+ * payload's metadata and the codec's salt and tag. A server refuses registrations past it, so a
+ * disable costs one activity, a few events, whatever the number of dependents.
  */
-export const FAN_OUT_INPUT_BUDGET_BYTES = 1.5 * 1024 * 1024;
+export const DEPENDENTS_BUDGET_BYTES = 1.5 * 1024 * 1024;
 
 /** What runs recorded before the byte budget did: 1,000 dependents per activity, whatever their IDs' length. */
 export const LEGACY_FAN_OUT_CHUNK = 1_000;
 
-/** Consecutive runs of `workflowIds` whose JSON takes at most `budgetBytes` each; an ID is never split, and a run is never empty. */
-export function chunksWithinBytes(workflowIds: readonly string[], budgetBytes = FAN_OUT_INPUT_BUDGET_BYTES): string[][] {
+/**
+ * Consecutive runs of `workflowIds` whose JSON takes at most `budgetBytes` each; an ID is never split,
+ * and a run is never empty. More than one only for a server whose dependents registered before the
+ * budget was enforced.
+ */
+export function chunksWithinBytes(workflowIds: readonly string[], budgetBytes = DEPENDENTS_BUDGET_BYTES): string[][] {
   const chunks: string[][] = [];
   let chunk: string[] = [];
   let bytes = 0;
   for (const workflowId of workflowIds) {
-    const cost = jsonUtf8Bytes(workflowId) + 1;
+    const cost = dependentBytes(workflowId);
     if (chunk.length > 0 && bytes + cost > budgetBytes) {
       chunks.push(chunk);
       chunk = [];
@@ -28,6 +32,11 @@ export function chunksWithinBytes(workflowIds: readonly string[], budgetBytes = 
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
+}
+
+/** What one dependent adds to a JSON list of them: its ID as a JSON string, and a comma. */
+export function dependentBytes(workflowId: string): number {
+  return jsonUtf8Bytes(workflowId) + 1;
 }
 
 export function chunksOfCount(workflowIds: readonly string[], count: number): string[][] {

@@ -51,6 +51,7 @@ import {
   checkAdminRequest,
   checkAuthorizeRequest,
   checkDeleteRequest,
+  checkDependentsFit,
   checkDependentsRegistration,
   checkFreshTokenRequest,
   checkArrivedEncrypted,
@@ -273,8 +274,9 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     {
       validator: (registration) => {
         checkArrivedEncrypted(registration, 'registration');
-        checkDependentsRegistration(registration);
+        const { workflowIds } = checkDependentsRegistration(registration);
         refuse({ type: 'registerDependents' });
+        checkDependentsFit(state.config.name, state.dependents, workflowIds);
       },
     },
   );

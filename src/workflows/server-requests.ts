@@ -14,6 +14,7 @@ import {
 import { nonRetryable, ServerFailure } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
 import { canonicalJson } from './canonical-json';
+import { DEPENDENTS_BUDGET_BYTES, dependentBytes } from './fan-out-chunks';
 
 /**
  * The checks of every payload the server workflow takes. They run in update validators, which never
@@ -71,6 +72,28 @@ export function checkDependentsRegistration(payload: unknown): DependentsRegistr
     throw invalid('workflowIds', `must hold 1 to ${MAX_DEPENDENTS_PER_REGISTRATION} workflow IDs (non-empty strings of at most ${MAX_WORKFLOW_ID_LENGTH} characters)`);
   }
   return { workflowIds };
+}
+
+/**
+ * Refuses, whole, a registration that would take the server's dependents past the budget: past it,
+ * the server could neither tell them in one activity nor carry them over continue-as-new. Already
+ * registered IDs cost nothing. Counted afresh each time: a registration is rare next to the calls.
+ */
+export function checkDependentsFit(server: string, dependents: readonly string[], workflowIds: readonly string[]): void {
+  const known = new Set(dependents);
+  const added = new Set(workflowIds.filter((workflowId) => !known.has(workflowId)));
+  let bytes = 0;
+  for (const workflowId of dependents) bytes += dependentBytes(workflowId);
+  let adding = 0;
+  for (const workflowId of added) adding += dependentBytes(workflowId);
+  if (added.size > 0 && bytes + adding > DEPENDENTS_BUDGET_BYTES) {
+    throw nonRetryable(
+      ServerFailure.TooManyDependents,
+      `OAuth server ${server} has ${dependents.length} dependents, whose workflow IDs take ${bytes} of the ${DEPENDENTS_BUDGET_BYTES} bytes it can carry; ` +
+        `the ${added.size} registering would need ${adding} more. Spread the dependents over more OAuth servers, or give them shorter workflow IDs`,
+      { dependents: dependents.length, bytes, adding, budgetBytes: DEPENDENTS_BUDGET_BYTES },
+    );
+  }
 }
 
 /** Signals have no validator: a bad one is ignored, which is all a handler may do. */

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { capturedLogs } from './captured-logs';
@@ -53,13 +53,24 @@ export function rawPartsOf(node: unknown): RawParts {
 /** Keeps every history of the client's namespace, fetched without the codec; returns their payloads and failures. */
 export async function collectRawHistories(rawClient: Client, label: string): Promise<RawParts> {
   const found: RawParts = { payloads: [], failures: [] };
-  for await (const execution of rawClient.workflow.list()) {
-    const history = await rawClient.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    collected.push({ what: `${label} history ${execution.workflowId}`, content: Buffer.from(temporal.api.history.v1.History.encode(history).finish()) });
-    rawPartsIn(history.events, found);
+  // A page of history can pass gRPC's default 4 MiB when its events carry payloads near 2 MiB (a server with all the dependents it can carry).
+  if (!(rawClient.connection instanceof Connection)) throw new Error('the leak scan needs a client on a gRPC Connection');
+  const options = rawClient.connection.options;
+  const connection = await Connection.connect({ ...options, channelArgs: { ...options.channelArgs, 'grpc.max_receive_message_length': MAX_HISTORY_PAGE_BYTES } });
+  try {
+    const client = new Client({ connection, namespace: rawClient.options.namespace });
+    for await (const execution of client.workflow.list()) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      collected.push({ what: `${label} history ${execution.workflowId}`, content: Buffer.from(temporal.api.history.v1.History.encode(history).finish()) });
+      rawPartsIn(history.events, found);
+    }
+  } finally {
+    await connection.close();
   }
   return found;
 }
+
+const MAX_HISTORY_PAGE_BYTES = 256 * 1024 * 1024;
 
 /**
  * The stretch of base64 (or base64url) text that encodes `bytes` wherever they start inside a longer

@@ -6,12 +6,14 @@ import { ConfigValidationError } from '../../src/oauth/errors';
 import { ServerFailure } from '../../src/contract/failures';
 import {
   checkDeleteRequest,
+  checkDependentsFit,
   checkDependentsRegistration,
   checkFreshTokenRequest,
   checkServerChanges,
   isDependentRegistration,
   startConfigProblem,
 } from '../../src/workflows/server-requests';
+import { DEPENDENTS_BUDGET_BYTES } from '../../src/workflows/fan-out-chunks';
 import { assertProperty } from '../support/generated-cases';
 
 const config = parseOAuthServerConfig({
@@ -88,5 +90,23 @@ describe('payloads of the server workflow', () => {
     assert.ok(problem instanceof ApplicationFailure);
     assert.match(problem.message, /allowedOrigins/);
     assert.match(startConfigProblem({ ...config, maxWait: 'PT1M' })?.message ?? '', /^config\.maxWait: /);
+  });
+
+  it('a registration is refused whole, typed and with the counts, when the dependents’ IDs would pass what one payload carries; known IDs cost nothing', () => {
+    // IDs of 1,000 characters (Temporal's longest) take 1,003 bytes each in a JSON list.
+    const id = (index: number) => String(index).padStart(1_000, 'x');
+    const fitting = Math.floor(DEPENDENTS_BUDGET_BYTES / 1_003);
+    const dependents = Array.from({ length: fitting - 1 }, (_, index) => id(index));
+    assert.doesNotThrow(() => checkDependentsFit('Payloads', dependents, [id(fitting - 1)]));
+    assert.doesNotThrow(() => checkDependentsFit('Payloads', [...dependents, id(fitting - 1)], [id(0), id(5)]));
+    try {
+      checkDependentsFit('Payloads', [...dependents, id(fitting - 1)], [id(0), id(fitting)]);
+      assert.fail('one more was taken past the budget');
+    } catch (error) {
+      assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
+      assert.equal(error.type, ServerFailure.TooManyDependents);
+      assert.match(error.message, new RegExp(`OAuth server Payloads has ${fitting} dependents, whose workflow IDs take ${fitting * 1_003} of the ${DEPENDENTS_BUDGET_BYTES} bytes`));
+      assert.match(error.message, /the 1 registering would need 1003 more/);
+    }
   });
 });
