@@ -43,6 +43,13 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
       async (taskQueue) => {
         const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
         const { server, waiters } = await setUp(bed, population, config, taskQueue);
+        // Both populations live on one worker: past its cache, each side's round finds its workflows evicted by the other's.
+        const workflows = population.started.length;
+        if (workflows > p3CachedWorkflows) {
+          process.stderr.write(
+            `[bench] P3 ${dependents}: ${workflows} workflows, the worker caches ${p3CachedWorkflows}: each side replays its evicted workflows (--p3-cached-workflows ${workflows} keeps them all)\n`,
+          );
+        }
         let waitersHeard = wokenIn(undefined);
         return interleavedRounds(
           rounds,
