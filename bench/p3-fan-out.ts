@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { authorizeServer, createServer } from '../src';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { authorizeServer, createServer, type OAuthServerConfigInput } from '../src';
 import { dependentsQuery, serverWorkflowId } from '../src/contract/definitions';
 import { ensureSearchAttributes } from '../src/dev-server/temporal-environment';
 import { startBreakableTokenEndpoint } from '../test/support/breakable-token-endpoint';
@@ -10,20 +10,23 @@ import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
 import { inLanes, range } from './lanes';
 import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
-import { P3_IDLE_ROUND, wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
+import { P3_HEARD, P3_HEARD_AT_MS, P3_POPULATION, wokenIn } from './p3-marks';
+import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
 
-/** Workflows started at once while setting a round up (not measured). */
+/** Workflows started (or terminated) at once while setting a size up or ending it (not measured). */
 const STARTS_IN_FLIGHT = 200;
 const SETTLE_POLL_MS = 500;
 
 /**
  * P3: from the admin's authorize that disables a server (its token endpoint is down) until every
  * one of N dependents has heard, ÷ a client signalling N waiting workflows all at once until every
- * one has ended; interleaved rounds, one figure per size of N. Also the server's history events per
- * disable.
+ * one has heard; interleaved rounds, one figure per size of N. Also the server's history events per
+ * disable. One population per size (the server, N watchers registered as its dependents, N waiters)
+ * serves every round: after each disable the server is authorized again and its watchers hear OK,
+ * so that the next round starts from the same state.
  */
 export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figure[]> {
-  await ensureSearchAttributes(bed.temporal.connection, bed.temporal.namespace, [P3_IDLE_ROUND], () => undefined);
+  await ensureSearchAttributes(bed.temporal.connection, bed.temporal.namespace, [P3_POPULATION, P3_HEARD, P3_HEARD_AT_MS], () => undefined);
   const figures: Figure[] = [];
   for (const size of options.p3Dependents.split(',').map(Number)) figures.push(await fanOutOf(bed, size, options));
   return figures;
@@ -32,57 +35,58 @@ export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figu
 async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWorkflows }: BenchOptions): Promise<Figure> {
   const benchClient = await bed.registerClient();
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+  const population: Population = { id: randomUUID(), dependents, started: [] };
   const eventsPerDisable: number[] = [];
   const phases: FanOutPhases[] = [];
   try {
-    const measured = await bed.withWorker((taskQueue) =>
-      interleavedRounds(
-        rounds,
-        async () => {
-          endpoint.repair();
-          const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
-          if ((await createServer(bed.client, config, { taskQueue })).status !== 'OK') throw new Error('P3: the server did not reach OK');
-          const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
-          const lap = setupLaps(`P3 ${dependents} watchers`);
-          const round = randomUUID();
-          await startAll(dependents, () =>
-            bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name, round] }),
+    const measured = await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
+        const { server, waiters } = await setUp(bed, population, config, taskQueue);
+        // Both populations live on one worker: past its cache, each side's round finds its workflows evicted by the other's.
+        const workflows = population.started.length;
+        if (workflows > p3CachedWorkflows) {
+          process.stderr.write(
+            `[bench] P3 ${dependents}: ${workflows} workflows, the worker caches ${p3CachedWorkflows}: each side replays its evicted workflows (--p3-cached-workflows ${workflows} keeps them all)\n`,
           );
-          lap('started');
-          // Registered and idle: each watcher writes its round in the task that reads its registration's result.
-          await allIdle(bed, round, dependents);
-          lap('registered and idle');
-          const registered = (await server.query(dependentsQuery)).length;
-          if (registered !== dependents) throw new Error(`P3: the server lists ${registered} dependents, not ${dependents}`);
-          const before = await settledHistoryLength(server);
-          endpoint.break();
-          const startedAt = Date.now();
-          await authorizeServer(bed.client, config.name);
-          const heardAt = await lastEnded(bed, round, dependents);
-          eventsPerDisable.push((await settledHistoryLength(server)) - before);
-          const phase = await fanOutPhases(server, before, startedAt, heardAt);
-          phases.push(phase);
-          process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)})\n`);
-          return (heardAt - startedAt) / 1000;
-        },
-        async () => {
-          const lap = setupLaps(`P3 ${dependents} waiters`);
-          const round = randomUUID();
-          const waiters = await startAll(dependents, () =>
-            bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}`, args: [round] }),
-          );
-          lap('started');
-          // As idle as the registered dependents: the signals must not queue behind the waiters' first tasks.
-          await allIdle(bed, round, dependents);
-          lap('idle');
-          const startedAt = Date.now();
-          // A failed signal is sent again, as the fan-out's activity sends its dependents again: at 10,000 at once one failed.
-          await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal).catch(() => waiter.signal(wakeSignal))));
-          const seconds = ((await lastEnded(bed, round, dependents)) - startedAt) / 1000;
-          process.stderr.write(`[bench] P3 ${dependents}: client signalling all → all ended ${rounded(seconds)} s\n`);
-          return seconds;
-        },
-      ),
+        }
+        let waitersHeard = wokenIn(undefined);
+        return interleavedRounds(
+          rounds,
+          async () => {
+            await allHeard(bed, population, 'OK');
+            const registered = (await server.query(dependentsQuery)).length;
+            if (registered !== dependents) throw new Error(`P3: the server lists ${registered} dependents, not ${dependents}`);
+            const before = await settledHistoryLength(server);
+            endpoint.break();
+            const startedAt = Date.now();
+            await authorizeServer(bed.client, config.name);
+            const heardAt = await lastHeard(bed, population, 'Error');
+            eventsPerDisable.push((await settledHistoryLength(server)) - before);
+            const phase = await fanOutPhases(server, before, startedAt, heardAt);
+            phases.push(phase);
+            process.stderr.write(`[bench] P3 ${dependents}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)})\n`);
+            // Not measured: the next round's disable must find the server OK and its watchers idle.
+            const lap = laps(`P3 ${dependents} watchers`, 'after the round');
+            endpoint.repair();
+            if ((await authorizeServer(bed.client, config.name)).status !== 'OK') throw new Error('P3: the server did not reach OK again');
+            await allHeard(bed, population, 'OK');
+            lap('authorized again, all heard OK');
+            return (heardAt - startedAt) / 1000;
+          },
+          async (round) => {
+            // As idle as the watchers: the signals must not queue behind a task of the last round.
+            await allHeard(bed, population, waitersHeard);
+            const startedAt = Date.now();
+            // A failed signal is sent again, as the fan-out's activity sends its dependents again: at 10,000 at once one failed.
+            await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal, round).catch(() => waiter.signal(wakeSignal, round))));
+            waitersHeard = wokenIn(round);
+            const seconds = ((await lastHeard(bed, population, waitersHeard)) - startedAt) / 1000;
+            process.stderr.write(`[bench] P3 ${dependents}: client signalling all → all heard ${rounded(seconds)} s\n`);
+            return seconds;
+          },
+        );
+      },
       { maxCachedWorkflows: p3CachedWorkflows },
     );
     const figure = ratioOfRounds(measured);
@@ -100,53 +104,113 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
       details: { dependents, cachedWorkflows: p3CachedWorkflows, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
     };
   } finally {
+    await endPopulation(population);
     await endpoint.close();
   }
 }
 
-/** Setting a round up is not measured, but its phases are printed: where a long setup spends its time. */
-function setupLaps(what: string): (phase: string) => void {
+/** One size's workflows: `started` holds every one started so far (the server too), to end them however the size ends. */
+interface Population {
+  id: string;
+  dependents: number;
+  started: WorkflowHandle[];
+}
+
+/**
+ * Creates the server (OK), starts its N watchers and N waiters, and waits until every one has
+ * marked what it first heard (registered and idle). Not measured, but its phases are printed.
+ */
+async function setUp(
+  bed: BenchBed,
+  population: Population,
+  config: OAuthServerConfigInput,
+  taskQueue: string,
+): Promise<{ server: WorkflowHandle; waiters: WorkflowHandle<typeof signalWaiter>[] }> {
+  const { id, dependents, started } = population;
+  if ((await createServer(bed.client, config, { taskQueue })).status !== 'OK') throw new Error('P3: the server did not reach OK');
+  const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
+  started.push(server);
+  const typedSearchAttributes = [{ key: P3_POPULATION, value: id }];
+  const watchersLap = laps(`P3 ${dependents} watchers`, 'setup');
+  await startAll(started, dependents, () =>
+    bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name], typedSearchAttributes }),
+  );
+  watchersLap('started');
+  await allHeard(bed, population, 'OK');
+  watchersLap('registered and idle');
+  const waitersLap = laps(`P3 ${dependents} waiters`, 'setup');
+  const waiters = await startAll(started, dependents, () =>
+    bed.client.workflow.start<typeof signalWaiter>('signalWaiter', { taskQueue, workflowId: `p3-waiter-${randomUUID()}`, typedSearchAttributes }),
+  );
+  waitersLap('started');
+  await allHeard(bed, population, wokenIn(undefined));
+  waitersLap('idle');
+  return { server, waiters };
+}
+
+/** Unmeasured work is not part of a figure, but its phases are printed: where a long run spends its time. */
+function laps(what: string, stage: string): (phase: string) => void {
   let since = performance.now();
   return (phase) => {
     const now = performance.now();
-    process.stderr.write(`[bench] ${what} setup: ${phase} in ${rounded((now - since) / 1000)} s\n`);
+    process.stderr.write(`[bench] ${what} ${stage}: ${phase} in ${rounded((now - since) / 1000)} s\n`);
     since = now;
   };
 }
 
-function startAll<T extends WorkflowHandle>(count: number, start: () => Promise<T>): Promise<T[]> {
-  return inLanes(range(count), STARTS_IN_FLIGHT, start);
+function startAll<T extends WorkflowHandle>(started: WorkflowHandle[], count: number, start: () => Promise<T>): Promise<T[]> {
+  return inLanes(range(count), STARTS_IN_FLIGHT, async () => {
+    const handle = await start();
+    started.push(handle);
+    return handle;
+  });
 }
 
 /**
- * Waits until all `count` workflows of a round are idle: each has completed the task that wrote its
- * round, and waits for nothing but a signal (no workflow task, no activity). One visibility count a
- * poll, whatever the count.
+ * Ends every workflow of a size, so that nothing of it keeps running after the bench. Runs in a
+ * `finally`: a failure is printed rather than thrown over the error that may have ended the size.
  */
-async function allIdle(bed: BenchBed, round: string, count: number): Promise<void> {
-  const query = `${P3_IDLE_ROUND.name} = '${round}' AND ExecutionStatus = 'Running'`;
-  await eventually(async () => (await bed.client.workflow.count(query)).count === count, {
+async function endPopulation({ dependents, started }: Population): Promise<void> {
+  const lap = laps(`P3 ${dependents}`, 'end');
+  const failures = await inLanes(started, STARTS_IN_FLIGHT, (handle) =>
+    handle.terminate('the P3 bench is done with this size').then(
+      () => undefined,
+      // Already ended is as good as terminated.
+      (error: unknown) => (error instanceof WorkflowNotFoundError ? undefined : error instanceof Error ? error.message : 'unknown failure'),
+    ),
+  );
+  const failed = failures.filter((failure) => failure !== undefined);
+  lap(`terminated ${started.length - failed.length} of ${started.length} workflows${failed.length > 0 ? ` (first failure: ${failed[0]})` : ''}`);
+}
+
+/** The visibility query of a population's running workflows that last heard `heard`. */
+function heardQuery({ id }: Population, heard: string): string {
+  return `${P3_POPULATION.name} = '${id}' AND ${P3_HEARD.name} = '${heard}' AND ExecutionStatus = 'Running'`;
+}
+
+/**
+ * Waits until N workflows of the population (all its watchers, or all its waiters) have last heard
+ * `heard`: each has completed the task that heard it and waits for nothing but its next message. One
+ * visibility count a poll, whatever N, so that no long poll per workflow (10,000 of them failed)
+ * competes with the messages being measured. The same on both sides of the ratio.
+ */
+async function allHeard(bed: BenchBed, population: Population, heard: string): Promise<void> {
+  const { dependents } = population;
+  await eventually(async () => (await bed.client.workflow.count(heardQuery(population, heard))).count === dependents, {
     // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
-    timeoutMs: 120_000 + count * 100,
+    timeoutMs: 120_000 + dependents * 100,
     intervalMs: SETTLE_POLL_MS,
-    what: `${count} workflows of round ${round} to wait idle`,
+    what: `${dependents} workflows of P3 population ${population.id} to have heard ${heard}`,
   });
 }
 
-/**
- * When the last of a round's `count` workflows ended, once all have: their close times from
- * visibility, polled by one count, so that no long poll per workflow (10,000 of them failed) competes
- * with the signals being measured. The same on both sides of the ratio.
- */
-async function lastEnded(bed: BenchBed, round: string, count: number): Promise<number> {
-  const query = `${P3_IDLE_ROUND.name} = '${round}' AND ExecutionStatus = 'Completed'`;
-  await eventually(async () => (await bed.client.workflow.count(query)).count === count, {
-    timeoutMs: 120_000 + count * 100,
-    intervalMs: SETTLE_POLL_MS,
-    what: `${count} workflows of round ${round} to end`,
-  });
+/** When the last of N workflows heard `heard`, once all have: the latest start of the tasks that heard it, listed from visibility. */
+async function lastHeard(bed: BenchBed, population: Population, heard: string): Promise<number> {
+  await allHeard(bed, population, heard);
   let last = 0;
-  for await (const execution of bed.client.workflow.list({ query, pageSize: 1_000 })) last = Math.max(last, execution.closeTime?.getTime() ?? Number.NaN);
+  for await (const execution of bed.client.workflow.list({ query: heardQuery(population, heard), pageSize: 1_000 })) {
+    last = Math.max(last, Number(execution.typedSearchAttributes.get(P3_HEARD_AT_MS) ?? Number.NaN));
+  }
   return last;
 }
 

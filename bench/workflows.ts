@@ -1,10 +1,11 @@
 /** Workflows of the benchmark suite (npm run bench). */
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { condition, defineSignal, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { OAuthServerDependency, webServiceCall, type WebServiceCallInput } from '../src/workflow';
 import { inLanes, range } from './lanes';
+import { P3_HEARD, P3_HEARD_AT_MS, wokenIn } from './p3-marks';
 
-export const wakeSignal = defineSignal('wake');
+/** P3's baseline: a client wakes every waiter with the round's number. */
+export const wakeSignal = defineSignal<[number]>('wake');
 
 /**
  * The bench's plain activity: the same undici GET as webServiceCall's, with a token the worker
@@ -72,26 +73,36 @@ function describe(error: unknown): string {
   return messages.join(': ') || String(error);
 }
 
-/**
- * P3's round, written by each of its workflows in the task after which it waits for nothing but its
- * message (no activity, no timer): once the task is completed, visibility has it, so one count of a
- * round tells that all of its workflows are idle, where a describe of each took minutes at 10,000.
- */
-export const P3_IDLE_ROUND = defineSearchAttributeKey('BenchP3IdleRound', 'KEYWORD');
-
-/** A dependent that ends as soon as its server tells it that it is disabled. */
-export async function disableWatcher(server: string, round: string): Promise<void> {
-  const dependency = await OAuthServerDependency.register(server);
-  upsertSearchAttributes([{ key: P3_IDLE_ROUND, value: round }]);
-  await condition(() => dependency.availability.status === 'Error');
+function markHeard(heard: string): void {
+  upsertSearchAttributes([
+    { key: P3_HEARD, value: heard },
+    { key: P3_HEARD_AT_MS, value: String(Date.now()) },
+  ]);
 }
 
-/** The baseline: a workflow that ends when a client signals it. */
-export async function signalWaiter(round: string): Promise<void> {
-  let woken = false;
-  setHandler(wakeSignal, () => {
-    woken = true;
+/**
+ * A dependent that lives across P3's rounds: it marks every change of its server's status it hears
+ * (OK after registering, Error on each disable, OK on each authorize after it) until it is terminated.
+ */
+export async function disableWatcher(server: string): Promise<void> {
+  const dependency = await OAuthServerDependency.register(server);
+  for (;;) {
+    const heard = dependency.availability.status;
+    markHeard(heard);
+    await condition(() => dependency.availability.status !== heard);
+  }
+}
+
+/** The baseline: a workflow that marks each round's wake signal it hears, until it is terminated. */
+export async function signalWaiter(): Promise<void> {
+  let woken: number | undefined;
+  setHandler(wakeSignal, (round) => {
+    // A signal sent again (the bench re-sends one that failed) may arrive after a newer round's.
+    woken = Math.max(round, woken ?? round);
   });
-  upsertSearchAttributes([{ key: P3_IDLE_ROUND, value: round }]);
-  await condition(() => woken);
+  for (;;) {
+    const heard = woken;
+    markHeard(wokenIn(heard));
+    await condition(() => woken !== heard);
+  }
 }
