@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { authorizeServer, createServer, listDependents } from '../src';
-import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId } from '../src/contract/definitions';
+import { serverWorkflowId } from '../src/contract/definitions';
 import { finishSignal, probeStatusQuery, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { busyActivities } from './support/busy-activities';
 import { eventually } from './support/eventually';
+import { registerMadeUpDependents } from './support/made-up-dependents';
 import { testBed } from './support/test-bed';
 
 /** The history's length once nothing is under way: no pending activity (but a refresh waiting for its time) and no pending workflow task. */
@@ -39,9 +40,7 @@ async function eventsPerDisable(client: Client, taskQueue: string, count: number
     }
     const server = client.workflow.getHandle(serverWorkflowId(config.name));
     const goneIds = Array.from({ length: gone }, () => `gone-${randomUUID()}`);
-    for (let start = 0; start < gone; start += MAX_DEPENDENTS_PER_REGISTRATION) {
-      await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: goneIds.slice(start, start + MAX_DEPENDENTS_PER_REGISTRATION) }] });
-    }
+    await registerMadeUpDependents(server, goneIds);
     await eventually(async () => ((await listDependents(client, config.name)).length === count + gone ? true : undefined), { what: `${count + gone} dependents registered` });
     const before = await settledHistoryLength(client, config.name);
     tokenEndpoint.break();

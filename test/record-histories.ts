@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES } from '../src';
-import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId } from '../src/contract/definitions';
+import { serverWorkflowId } from '../src/contract/definitions';
 import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
+import { registerMadeUpDependents } from './support/made-up-dependents';
 import { importSink } from './support/import-sink';
 import { API_SCOPES, testBed } from './support/test-bed';
 
@@ -178,9 +179,7 @@ describe('record histories for the replay test', () => {
         const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
         const probe = await bed.client.workflow.start<typeof dependentProbe>('dependentProbe', { taskQueue, workflowId: `probe-${randomUUID()}`, args: [config.name] });
         const gone = Array.from({ length: 1_040 }, (_, index) => `gone-${index}-${randomUUID()}`);
-        for (let start = 0; start < gone.length; start += MAX_DEPENDENTS_PER_REGISTRATION) {
-          await server.executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: gone.slice(start, start + MAX_DEPENDENTS_PER_REGISTRATION) }] });
-        }
+        await registerMadeUpDependents(server, gone);
         await eventually(async () => ((await listDependents(bed.client, config.name)).length === gone.length + 1 ? true : undefined), { what: 'every dependent registered' });
         tokenEndpoint.break();
         await authorizeServer(bed.client, config.name);
