@@ -1,4 +1,6 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ServerFailure } from '../contract/failures';
 import { normaliseServerName } from '../oauth/server-name';
 import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId, type ServerAvailability } from '../contract/definitions';
 
@@ -50,16 +52,34 @@ export class DependentRegistrations {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_DEPENDENTS_PER_REGISTRATION);
       try {
-        const availability = await client.withAbortSignal(AbortSignal.timeout(REGISTRATION_TIMEOUT_MS), () =>
-          client.workflow
-            .getHandle(serverWorkflowId(key))
-            .executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: batch.map((waiting) => waiting.workflowId) }] }),
-        );
+        const availability = await registerBatch(client, key, batch);
         for (const waiting of batch) waiting.resolve(availability);
       } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
+        if (batch.length === 1 || !isFailureOfType(error, ServerFailure.TooManyDependents)) {
+          for (const waiting of batch) waiting.reject(error);
+          continue;
+        }
+        // A full server refuses a batch whole: one at a time, those already registered and those that still fit get in.
+        for (const waiting of batch) {
+          await registerBatch(client, key, [waiting]).then(
+            (availability) => waiting.resolve(availability),
+            (error: unknown) => waiting.reject(error),
+          );
+        }
       }
     }
     this.waiting.delete(key);
   }
+}
+
+function registerBatch(client: Client, key: string, batch: readonly Waiting[]): Promise<ServerAvailability> {
+  return client.withAbortSignal(AbortSignal.timeout(REGISTRATION_TIMEOUT_MS), () =>
+    client.workflow
+      .getHandle(serverWorkflowId(key))
+      .executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: batch.map((waiting) => waiting.workflowId) }] }),
+  );
+}
+
+function isFailureOfType(error: unknown, type: string): boolean {
+  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === type;
 }

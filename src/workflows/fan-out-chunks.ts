@@ -12,7 +12,8 @@ export const DEPENDENTS_BUDGET_BYTES = 1.5 * 1024 * 1024;
 export const LEGACY_FAN_OUT_CHUNK = 1_000;
 
 /**
- * Consecutive runs of `workflowIds` whose JSON takes at most `budgetBytes` each; an ID is never split,
+ * Consecutive runs of `workflowIds` whose IDs take at most `budgetBytes` each, counted as
+ * `dependentBytes` (a JSON array of them is one byte more: two brackets, one comma fewer); an ID is never split,
  * and a run is never empty. More than one only for a server whose dependents registered before the
  * budget was enforced.
  */

@@ -90,7 +90,7 @@ export function checkDependentsFit(server: string, dependents: readonly string[]
     throw nonRetryable(
       ServerFailure.TooManyDependents,
       `OAuth server ${server} has ${dependents.length} dependents, whose workflow IDs take ${bytes} of the ${DEPENDENTS_BUDGET_BYTES} bytes it can carry; ` +
-        `the ${added.size} registering would need ${adding} more. Spread the dependents over more OAuth servers, or give them shorter workflow IDs`,
+        `the ${added.size} registering would need ${adding} more. Spread the dependents over more OAuth servers, or give them shorter workflow IDs.`,
       { dependents: dependents.length, bytes, adding, budgetBytes: DEPENDENTS_BUDGET_BYTES },
     );
   }

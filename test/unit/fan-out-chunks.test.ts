@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { chunksWithinBytes, jsonUtf8Bytes } from '../../src/workflows/fan-out-chunks';
+import { chunksWithinBytes, DEPENDENTS_BUDGET_BYTES, dependentBytes, jsonUtf8Bytes } from '../../src/workflows/fan-out-chunks';
 import { assertProperty } from '../support/generated-cases';
 
 /** Any UTF-16 string, lone surrogates and control characters included: workflow IDs are not checked for either. */
@@ -37,8 +37,12 @@ describe('splitting a fan-out into activities by the bytes of its dependents’ 
     assert.deepEqual(chunksWithinBytes(['a', 'x'.repeat(50), 'b'], 10), [['a'], ['x'.repeat(50)], ['b']]);
   });
 
-  it('sends 10,000 dependents with IDs of 45 characters in one activity', () => {
-    const ids = Array.from({ length: 10_000 }, (_, index) => `import-source-${String(index).padStart(31, '0')}`);
+  it('sends as many dependents as a server can carry in one activity, however many: 32,768 IDs of 45 characters, and one more in a second', () => {
+    const id = (index: number) => `import-source-${String(index).padStart(31, '0')}`;
+    const most = DEPENDENTS_BUDGET_BYTES / dependentBytes(id(0));
+    const ids = Array.from({ length: most }, (_, index) => id(index));
+    assert.equal(most, 32_768);
     assert.deepEqual(chunksWithinBytes(ids), [ids]);
+    assert.deepEqual(chunksWithinBytes([...ids, id(most)]), [ids, [id(most)]]);
   });
 });
