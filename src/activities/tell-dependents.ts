@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { serverAvailabilitySignal, type ServerAvailability } from '../contract/definitions';
 
 export interface TellDependentsInput {
@@ -37,31 +37,60 @@ export function createTellOAuthDependents(signalsInFlight?: number) {
   }
   return async function tellOAuthDependents({ message, workflowIds }: TellDependentsInput): Promise<TellDependentsResult> {
     const context = Context.current();
-    return tellAll(context.client, message, workflowIds, signalsInFlight ?? workflowIds.length, () => context.heartbeat());
+    const send = (workflowId: string) => context.client.workflow.getHandle(workflowId).signal(serverAvailabilitySignal, message);
+    return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat: () => context.heartbeat() });
   };
 }
 
-export async function tellAll(
-  client: Client,
-  message: ServerAvailability,
+/** Passes over the dependents still untold, each after a longer pause, before the activity fails and Temporal retries it whole. */
+const SIGNAL_PASSES = 4;
+const FIRST_PASS_PAUSE_MS = 500;
+
+export interface SignalEachOptions {
+  signalsInFlight: number;
+  heartbeat: () => void;
+  /** Between passes; a parameter so that the pure tests do not wait. */
+  pause?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Sends `send` to every workflow ID, `signalsInFlight` at a time. Thousands of signals at once can
+ * make the Temporal service drop a few (10,000 at once on the dev server here): those, and only
+ * those, are sent again in the next pass, so one dropped signal does not cost the activity a retry
+ * that signals everyone again. Workflows that no longer exist are reported as ended.
+ */
+export async function signalEach(
   workflowIds: readonly string[],
-  signalsInFlight: number,
-  heartbeat: () => void,
+  send: (workflowId: string) => Promise<void>,
+  { signalsInFlight, heartbeat, pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }: SignalEachOptions,
 ): Promise<TellDependentsResult> {
   const ended: string[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < workflowIds.length) {
-      const workflowId = workflowIds[next++]!;
-      try {
-        await client.workflow.getHandle(workflowId).signal(serverAvailabilitySignal, message);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        ended.push(workflowId);
-      }
-      heartbeat();
+  let untold = workflowIds;
+  let lastError: unknown;
+  for (let pass = 0; untold.length > 0; pass += 1) {
+    if (pass === SIGNAL_PASSES) {
+      throw new Error(`could not signal ${untold.length} of ${workflowIds.length} dependents in ${SIGNAL_PASSES} passes`, { cause: lastError });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(signalsInFlight, workflowIds.length) }, lane));
+    if (pass > 0) await pause(FIRST_PASS_PAUSE_MS * 2 ** (pass - 1));
+    const failed: string[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < untold.length) {
+        const workflowId = untold[next++]!;
+        try {
+          await send(workflowId);
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) ended.push(workflowId);
+          else {
+            failed.push(workflowId);
+            lastError = error;
+          }
+        }
+        heartbeat();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(signalsInFlight, untold.length) }, lane));
+    untold = failed;
+  }
   return { ended };
 }
