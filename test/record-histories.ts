@@ -8,13 +8,14 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
-import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES } from '../src';
+import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
 import { serverWorkflowId } from '../src/contract/definitions';
 import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
 import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { eventually } from './support/eventually';
+import { loseTheFirstWait } from './support/lost-wait';
 import { registerMadeUpDependents } from './support/made-up-dependents';
 import { importSink } from './support/import-sink';
 import { API_SCOPES, testBed } from './support/test-bed';
@@ -194,5 +195,25 @@ describe('record histories for the replay test', () => {
     } finally {
       await tokenEndpoint.close();
     }
+  });
+
+  it('records a server whose refresh lost the attempt that stood for its wait, waited again and refreshed on time', async function () {
+    this.timeout(300_000);
+    const bed = testBed();
+    const shortLived = await bed.registerClient({ authMethod: 'client_secret_basic', scope: API_SCOPES, tokenTtlSeconds: 6 });
+    const lostWait = loseTheFirstWait();
+    await bed.withWorker(
+      async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { clientId: shortLived.clientId, clientSecret: { source: 'local', value: shortLived.secret }, maxRetryAttempts: 1 });
+        const created = await createServer(bed.client, config, { taskQueue });
+        await eventually(async () => ((await showServer(bed.client, config.name)).tokenExpiresAt !== created.tokenExpiresAt && lostWait.lost() === 1 ? true : undefined), {
+          what: 'the refresh after the lost wait',
+          timeoutMs: 60_000,
+        });
+        await deleteServer(bed.client, config.name);
+        await save(`${stamp}-oauth-server-lost-wait`, serverWorkflowId(config.name));
+      },
+      { activityInterceptors: [lostWait.interceptor] },
+    );
   });
 });

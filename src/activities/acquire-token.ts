@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { tokenFailureType } from '../contract/failures';
+import { REFRESH_NOT_DUE, tokenFailureType } from '../contract/failures';
 import type { OAuthServerConfig } from '../oauth/config';
 import type { TokenErrorDetails } from '../oauth/errors';
 import { SecretResolver } from '../oauth/secrets';
@@ -31,8 +31,6 @@ export type TokenFailureDetails = TokenErrorDetails & { attempt: number };
 const DEADLINE_MARGIN_MS = 250;
 /** The deadline comes from the server's clock: a worker clock running ahead must not leave an exchange no time at all. */
 const MIN_EXCHANGE_MS = 500;
-/** The type of the failed attempt that stands for a scheduled refresh's wait. */
-export const REFRESH_NOT_DUE = 'OAuthTokenRefreshNotDue';
 
 export interface AcquireTokenDependencies {
   secrets: SecretResolver;

@@ -72,6 +72,9 @@ export const ServerFailure = {
   NotEncrypted: 'OAuthServerInputNotEncrypted',
 } as const;
 
+/** The type of the failed attempt that stands for a scheduled refresh's wait. */
+export const REFRESH_NOT_DUE = 'OAuthTokenRefreshNotDue';
+
 /** The token activity's type for an OAuth `error` outside RFC 6749's codes. */
 export const OTHER_OAUTH_ERROR = 'other_oauth_error';
 

@@ -20,7 +20,7 @@ import {
   type AuthorizeRequest,
   type NormalisedServerChanges,
 } from '../contract/definitions';
-import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, ServerFailure } from '../contract/failures';
+import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, REFRESH_NOT_DUE, ServerFailure } from '../contract/failures';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { chunksOfCount, chunksWithinBytes, LEGACY_FAN_OUT_CHUNK } from './fan-out-chunks';
@@ -83,6 +83,8 @@ const FAN_OUT_BY_BYTES_PATCH = 'oauth-server-fans-out-by-bytes';
 const SCHEDULED_REFRESH_PATCH = 'oauth-server-schedules-refresh-ahead';
 /** Recovery probes wait on timers that runs recorded before them never started. */
 const RECOVERY_PROBE_PATCH = 'oauth-server-recovery-probe';
+/** Runs begun before a refresh whose wait was cut short waited again took that for a failed refresh. */
+const WAITS_AGAIN_PATCH = 'oauth-server-refresh-waits-again';
 /** Marks, in history, a first run refused for its input; see refuseInvalidStart. */
 const START_REFUSED_MARKER = 'oauth-server-start-refused';
 
@@ -181,6 +183,9 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       // Cancelled by an edit or a delete: the machine has already moved on.
       if (scope.consideredCancelled && !wf.CancellationScope.current().consideredCancelled && wf.isCancellation(error)) return;
       if (!(error instanceof wf.ActivityFailure) || wf.isCancellation(error)) throw error;
+      // The attempt that stood for the wait was lost (its worker died, or its completion timed out under load), and the
+      // retry, still early, found no attempt left: the refresh has not failed, it has not begun. Wait again.
+      if (notBefore !== undefined && isRefreshNotDue(error) && wf.patched(WAITS_AGAIN_PATCH)) return await requestToken(requestId, config, notBefore);
       const failedAt = workflowNow();
       await settle({ type: 'tokenFailed', requestId, reason: disabledReasonFrom(error, Math.max(0, failedAt - startedAt), failedAt, config.maxWait) });
     } finally {
@@ -368,6 +373,10 @@ function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
 function machineRules(): MachineRules {
   if (!wf.patched(MACHINE_RULES_PATCH)) return LEGACY_RULES;
   return wf.patched(SCHEDULED_REFRESH_PATCH) ? CURRENT_RULES : TIMER_REFRESH_RULES;
+}
+
+function isRefreshNotDue(error: wf.ActivityFailure): boolean {
+  return error.cause instanceof wf.ApplicationFailure && error.cause.type === REFRESH_NOT_DUE;
 }
 
 /** The workflow's own cancellation reaches the loop too, which turns it into a delete; anything else fails the task. */

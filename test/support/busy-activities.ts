@@ -1,5 +1,5 @@
 import type { temporal } from '@temporalio/proto';
-import { REFRESH_NOT_DUE } from '../../src/activities/acquire-token';
+import { REFRESH_NOT_DUE } from '../../src/contract/failures';
 
 /**
  * A workflow's pending activities that are doing something: a server's scheduled token refresh, which

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, Worker, type WorkflowBundle, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ActivityInterceptorsFactory, type WorkflowBundle, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,8 @@ export interface WithWorkerOptions {
   activities?: object;
   /** Another Temporal environment than the suite's, e.g. one started with other dynamic config. */
   temporal?: TemporalEnvironment;
+  /** Activity interceptors of the test's own; the token-request worker beside the worker runs them too. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /** One dev server, one authorization server and one resource API for the whole run. */
@@ -184,6 +186,7 @@ export async function startTestBed(): Promise<TestBed> {
         taskQueue,
         workflowBundle,
         activities: options.activities,
+        interceptors: { activity: options.activityInterceptors },
         plugins: [testPlugin()],
       };
       const worker = await Worker.create(workerOptions);
