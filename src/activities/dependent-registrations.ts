@@ -1,5 +1,5 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { workflowRefusal } from '../contract/client-errors';
 import { ServerFailure } from '../contract/failures';
 import { normaliseServerName } from '../oauth/server-name';
 import { MAX_DEPENDENTS_PER_REGISTRATION, registerDependentsUpdate, serverWorkflowId, type ServerAvailability } from '../contract/definitions';
@@ -55,7 +55,7 @@ export class DependentRegistrations {
         const availability = await registerBatch(client, key, batch);
         for (const waiting of batch) waiting.resolve(availability);
       } catch (error) {
-        if (batch.length === 1 || !isFailureOfType(error, ServerFailure.TooManyDependents)) {
+        if (batch.length === 1 || workflowRefusal(error)?.type !== ServerFailure.TooManyDependents) {
           for (const waiting of batch) waiting.reject(error);
           continue;
         }
@@ -78,8 +78,4 @@ function registerBatch(client: Client, key: string, batch: readonly Waiting[]): 
       .getHandle(serverWorkflowId(key))
       .executeUpdate(registerDependentsUpdate, { args: [{ workflowIds: batch.map((waiting) => waiting.workflowId) }] }),
   );
-}
-
-function isFailureOfType(error: unknown, type: string): boolean {
-  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === type;
 }

@@ -9,8 +9,12 @@ import { nonRetryable, ServerFailure } from './failures';
  */
 export function failureFromClientError(server: string, error: unknown): unknown {
   if (error instanceof WorkflowNotFoundError) return nonRetryable(ServerFailure.NotFound, `OAuth server ${server} does not exist`);
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    return nonRetryable(error.cause.type ?? ServerFailure.RegistrationRefused, error.cause.message);
-  }
+  const refusal = workflowRefusal(error);
+  if (refusal) return nonRetryable(refusal.type ?? ServerFailure.RegistrationRefused, refusal.message);
   return error;
+}
+
+/** The failure a server's workflow refused an update with, when `error` is such a refusal. */
+export function workflowRefusal(error: unknown): ApplicationFailure | undefined {
+  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? error.cause : undefined;
 }

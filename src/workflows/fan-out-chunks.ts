@@ -40,6 +40,13 @@ export function dependentBytes(workflowId: string): number {
   return jsonUtf8Bytes(workflowId) + 1;
 }
 
+/** What `workflowIds` take together, as `dependentBytes` counts each. */
+export function dependentsBytes(workflowIds: Iterable<string>): number {
+  let bytes = 0;
+  for (const workflowId of workflowIds) bytes += dependentBytes(workflowId);
+  return bytes;
+}
+
 export function chunksOfCount(workflowIds: readonly string[], count: number): string[][] {
   const chunks: string[][] = [];
   for (let start = 0; start < workflowIds.length; start += count) chunks.push(workflowIds.slice(start, start + count));

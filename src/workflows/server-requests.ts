@@ -14,7 +14,7 @@ import {
 import { nonRetryable, ServerFailure } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
 import { canonicalJson } from './canonical-json';
-import { DEPENDENTS_BUDGET_BYTES, dependentBytes } from './fan-out-chunks';
+import { DEPENDENTS_BUDGET_BYTES, dependentsBytes } from './fan-out-chunks';
 
 /**
  * The checks of every payload the server workflow takes. They run in update validators, which never
@@ -82,10 +82,8 @@ export function checkDependentsRegistration(payload: unknown): DependentsRegistr
 export function checkDependentsFit(server: string, dependents: readonly string[], workflowIds: readonly string[]): void {
   const known = new Set(dependents);
   const added = new Set(workflowIds.filter((workflowId) => !known.has(workflowId)));
-  let bytes = 0;
-  for (const workflowId of dependents) bytes += dependentBytes(workflowId);
-  let adding = 0;
-  for (const workflowId of added) adding += dependentBytes(workflowId);
+  const bytes = dependentsBytes(dependents);
+  const adding = dependentsBytes(added);
   if (added.size > 0 && bytes + adding > DEPENDENTS_BUDGET_BYTES) {
     throw nonRetryable(
       ServerFailure.TooManyDependents,
