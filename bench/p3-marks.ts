@@ -4,7 +4,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 /** The population of one size of P3 (its watchers and waiters), set when each is started. */
 export const P3_POPULATION = defineSearchAttributeKey('BenchP3Population', 'KEYWORD');
 /**
- * What a P3 workflow heard last: an availability status for a watcher, `wokenIn(round)` for a
+ * What a P3 workflow heard last: an availability status for a watcher, `wokenBy(wake)` for a
  * waiter. Each writes it in the very task that heard it, after which it waits for nothing but its
  * next message (no activity, no timer): once that task is completed visibility has it, so one count
  * tells that a round's workflows have all heard, and are idle again, where a describe of each took
@@ -17,7 +17,7 @@ export const P3_HEARD = defineSearchAttributeKey('BenchP3Heard', 'KEYWORD');
  */
 export const P3_HEARD_AT_MS = defineSearchAttributeKey('BenchP3HeardAtMs', 'KEYWORD');
 
-/** What a waiter marks once it has heard the wake signal of `round` (undefined: none yet). */
-export function wokenIn(round: number | undefined): string {
-  return round === undefined ? 'not woken' : `woken in round ${round}`;
+/** What a waiter marks once it has heard wake signal number `wake` (undefined: none yet). */
+export function wokenBy(wake: number | undefined): string {
+  return wake === undefined ? 'not woken' : `woken by ${wake}`;
 }

@@ -2,9 +2,9 @@
 import { condition, defineSignal, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { OAuthServerDependency, webServiceCall, type WebServiceCallInput } from '../src/workflow';
 import { inLanes, range } from './lanes';
-import { P3_HEARD, P3_HEARD_AT_MS, wokenIn } from './p3-marks';
+import { P3_HEARD, P3_HEARD_AT_MS, wokenBy } from './p3-marks';
 
-/** P3's baseline: a client wakes every waiter with the round's number. */
+/** P3's baseline: a client wakes every waiter with a number that grows with every wake (two a round). */
 export const wakeSignal = defineSignal<[number]>('wake');
 
 /**
@@ -93,16 +93,16 @@ export async function disableWatcher(server: string): Promise<void> {
   }
 }
 
-/** The baseline: a workflow that marks each round's wake signal it hears, until it is terminated. */
+/** The baseline: a workflow that marks each wake signal it hears, until it is terminated. */
 export async function signalWaiter(): Promise<void> {
   let woken: number | undefined;
-  setHandler(wakeSignal, (round) => {
-    // A signal sent again (the bench re-sends one that failed) may arrive after a newer round's.
-    woken = Math.max(round, woken ?? round);
+  setHandler(wakeSignal, (wake) => {
+    // A signal sent again (the bench re-sends one that failed) may arrive after a newer one.
+    woken = Math.max(wake, woken ?? wake);
   });
   for (;;) {
     const heard = woken;
-    markHeard(wokenIn(heard));
+    markHeard(wokenBy(heard));
     await condition(() => woken !== heard);
   }
 }
