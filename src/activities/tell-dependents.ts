@@ -1,15 +1,30 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { serverAvailabilitySignal, type ServerAvailability } from '../contract/definitions';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { dependentsQuery, serverAvailabilitySignal, type ServerAvailability } from '../contract/definitions';
 
-export interface TellDependentsInput {
-  message: ServerAvailability;
-  workflowIds: string[];
-}
+/**
+ * Whom to tell: the dependents a server's workflow lists when the activity asks it (`dependentsOf`,
+ * its workflow ID), so that the server's history records a few bytes per change whatever the number
+ * of dependents; or, from runs begun before that, their IDs in the input itself.
+ */
+export type TellDependentsInput = { message: ServerAvailability } & ({ dependentsOf: string } | { workflowIds: string[] });
 
 export interface TellDependentsResult {
   /** Dependents that no longer run: the server forgets them. */
   ended: string[];
+}
+
+/** The server's workflow answered the dependents query with something other than a list of workflow IDs. */
+export class DependentsAnswerError extends Error {
+  override readonly name = 'DependentsAnswerError';
+  readonly code = 'OAUTH_DEPENDENTS_ANSWER_INVALID';
+
+  constructor(
+    readonly workflowId: string,
+    rule: string,
+  ) {
+    super(`Invalid answer of ${workflowId} to the dependents query: ${rule}`);
+  }
 }
 
 export class FanOutOptionError extends Error {
@@ -35,11 +50,32 @@ export function createTellOAuthDependents(signalsInFlight?: number) {
   if (signalsInFlight !== undefined && (!Number.isSafeInteger(signalsInFlight) || signalsInFlight < 1)) {
     throw new FanOutOptionError('fanOutSignalsInFlight', 'must be a positive whole number');
   }
-  return async function tellOAuthDependents({ message, workflowIds }: TellDependentsInput): Promise<TellDependentsResult> {
+  return async function tellOAuthDependents(input: TellDependentsInput): Promise<TellDependentsResult> {
+    const { message } = input;
     const context = Context.current();
+    const heartbeat = () => context.heartbeat();
+    const workflowIds = 'workflowIds' in input ? input.workflowIds : await dependentsOf(context.client, input.dependentsOf, heartbeat);
     const send = (workflowId: string) => context.client.workflow.getHandle(workflowId).signal(serverAvailabilitySignal, message);
-    return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat: () => context.heartbeat() });
+    return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat });
   };
+}
+
+/** A query can wait long for a busy worker to replay the server: the activity heartbeats meanwhile, so it is not taken for dead. */
+const HEARTBEAT_WHILE_ASKING_MS = 5_000;
+
+async function dependentsOf(client: Client, serverWorkflowId: string, heartbeat: () => void): Promise<string[]> {
+  heartbeat();
+  const beating = setInterval(heartbeat, HEARTBEAT_WHILE_ASKING_MS);
+  try {
+    const answer: unknown = await client.workflow.getHandle(serverWorkflowId).query(dependentsQuery);
+    if (!Array.isArray(answer)) throw new DependentsAnswerError(serverWorkflowId, 'must be a list');
+    if (!answer.every((workflowId) => typeof workflowId === 'string' && workflowId.length > 0)) {
+      throw new DependentsAnswerError(serverWorkflowId, 'every item must be a workflow ID (a non-empty string)');
+    }
+    return answer as string[];
+  } finally {
+    clearInterval(beating);
+  }
 }
 
 /** Passes over the dependents still untold, each after a longer pause, before the activity fails and Temporal retries it whole. */

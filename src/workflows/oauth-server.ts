@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { ServerWorkflowActivities } from '../activities';
+import type { TellDependentsInput } from '../activities/tell-dependents';
 import type { OAuthServerConfig } from '../oauth/config';
 import { refreshAt } from '../oauth/token-timing';
 import { workflowNow } from './clock';
@@ -79,6 +80,8 @@ const MACHINE_RULES_PATCH = 'oauth-server-cancels-superseded-token-requests';
 const FAN_OUT_BY_ACTIVITY_PATCH = 'oauth-server-tells-dependents-by-activity';
 /** Runs begun before fan-out activities were filled up to a byte budget keep their 1,000 dependents each. */
 const FAN_OUT_BY_BYTES_PATCH = 'oauth-server-fans-out-by-bytes';
+/** Runs begun before the fan-out activity asked the server for its dependents keep sending their IDs in its input. */
+const FAN_OUT_READS_DEPENDENTS_PATCH = 'oauth-server-fan-out-reads-dependents';
 /** Runs begun before refreshes were scheduled ahead, as waiting activities, keep their refresh timer. */
 const SCHEDULED_REFRESH_PATCH = 'oauth-server-schedules-refresh-ahead';
 /** Recovery probes wait on timers that runs recorded before them never started. */
@@ -102,6 +105,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   const rules = machineRules();
   const fansOutByActivity = wf.patched(FAN_OUT_BY_ACTIVITY_PATCH);
   const fanOutChunks = wf.patched(FAN_OUT_BY_BYTES_PATCH) ? chunksWithinBytes : (workflowIds: readonly string[]) => chunksOfCount(workflowIds, LEGACY_FAN_OUT_CHUNK);
+  const fanOutReadsDependents = wf.patched(FAN_OUT_READS_DEPENDENTS_PATCH);
   let state = initialState(input.config, input.state, workflowNow(), rules);
   const metrics = new ServerMetrics(state);
   const answers = new Map<number, Outcome>();
@@ -154,16 +158,25 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
    */
   const tellByActivity = async (message: ServerAvailability, workflowIds: readonly string[]): Promise<void> => {
     await Promise.all(
-      fanOutChunks(workflowIds).map(async (chunk) => {
+      fanOutInputs(message, workflowIds).map(async (input) => {
         try {
-          const { ended } = await fanOutActivities().tellOAuthDependents({ message, workflowIds: chunk });
+          const { ended } = await fanOutActivities().tellOAuthDependents(input);
           for (const workflowId of ended) void apply({ type: 'dependentEnded', workflowId });
         } catch (error) {
           // Only after an hour of failed attempts: the server goes on, and says whom it could not tell.
-          wf.log.warn('could not tell dependents of a change in availability', { dependents: chunk.length, sequence: message.sequence, error: String(error) });
+          wf.log.warn('could not tell dependents of a change in availability', { dependents: workflowIds.length, sequence: message.sequence, error: String(error) });
         }
       }),
     );
+  };
+  /**
+   * One activity that asks this workflow whom to tell, by query, so that the dependents' IDs are not
+   * written to history with every change (at 10,000 dependents, 480 KB a disable). It may tell one that
+   * registered since, or skip one that left: each message carries its sequence number, so a repeat is harmless.
+   */
+  const fanOutInputs = (message: ServerAvailability, workflowIds: readonly string[]): TellDependentsInput[] => {
+    if (!fanOutReadsDependents) return fanOutChunks(workflowIds).map((chunk) => ({ message, workflowIds: chunk }));
+    return workflowIds.length > 0 ? [{ message, dependentsOf: wf.workflowInfo().workflowId }] : [];
   };
   const requestToken = async (requestId: number, config: OAuthServerConfig, notBefore?: number): Promise<void> => {
     const scope = new wf.CancellationScope();
