@@ -10,7 +10,7 @@ export { parseOAuthServerConfig, type OAuthServerConfig, type OAuthServerConfigI
 export { ConfigValidationError, TokenRequestError } from './oauth/errors';
 export type { SecretProvider } from './oauth/secrets';
 export { SecretReferencesError, type SecretReferences } from './oauth/secret-references';
-export { FanOutOptionError } from './activities/tell-dependents';
+export { DependentsAnswerError, FanOutOptionError } from './activities/tell-dependents';
 export * from './admin/servers';
 export { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError, ServerUnreachableError } from './admin/errors';
 export { OAUTH_SEARCH_ATTRIBUTES } from './contract/search-attributes';

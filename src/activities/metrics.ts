@@ -133,7 +133,7 @@ function isCancellation(error: unknown): boolean {
   return error instanceof CancelledFailure || Context.current().cancellationSignal.aborted;
 }
 
-/** How long telling a server's dependents took, by server (one chunk of at most 1,000 dependents each). */
+/** How long telling a server's dependents took, by server (one activity per change; several in runs begun before the byte budget). */
 export function withFanOutMetrics(tell: (input: TellDependentsInput) => Promise<TellDependentsResult>) {
   return async function tellOAuthDependents(input: TellDependentsInput): Promise<TellDependentsResult> {
     const started = performance.now();

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { dependentsQuery, serverAvailabilitySignal, type ServerAvailability } from '../contract/definitions';
 
 /**
@@ -54,7 +54,7 @@ export function createTellOAuthDependents(signalsInFlight?: number) {
     const { message } = input;
     const context = Context.current();
     const heartbeat = () => context.heartbeat();
-    const workflowIds = 'workflowIds' in input ? input.workflowIds : await dependentsOf(context.client, input.dependentsOf, heartbeat);
+    const workflowIds = 'workflowIds' in input ? input.workflowIds : await dependentsOf(input.dependentsOf);
     const send = (workflowId: string) => context.client.workflow.getHandle(workflowId).signal(serverAvailabilitySignal, message);
     return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat });
   };
@@ -62,12 +62,17 @@ export function createTellOAuthDependents(signalsInFlight?: number) {
 
 /** A query can wait long for a busy worker to replay the server: the activity heartbeats meanwhile, so it is not taken for dead. */
 const HEARTBEAT_WHILE_ASKING_MS = 5_000;
+/** Past this, the attempt fails and Temporal retries it, rather than heartbeating over a query that hangs. */
+const QUERY_DEADLINE_MS = 60_000;
 
-async function dependentsOf(client: Client, serverWorkflowId: string, heartbeat: () => void): Promise<string[]> {
-  heartbeat();
-  const beating = setInterval(heartbeat, HEARTBEAT_WHILE_ASKING_MS);
+async function dependentsOf(serverWorkflowId: string): Promise<string[]> {
+  const context = Context.current();
+  const { client } = context;
+  context.heartbeat();
+  const beating = setInterval(() => context.heartbeat(), HEARTBEAT_WHILE_ASKING_MS);
   try {
-    const answer: unknown = await client.workflow.getHandle(serverWorkflowId).query(dependentsQuery);
+    const ask = () => client.workflow.getHandle(serverWorkflowId).query(dependentsQuery);
+    const answer: unknown = await client.withAbortSignal(context.cancellationSignal, () => client.withDeadline(Date.now() + QUERY_DEADLINE_MS, ask));
     if (!Array.isArray(answer)) throw new DependentsAnswerError(serverWorkflowId, 'must be a list');
     if (!answer.every((workflowId) => typeof workflowId === 'string' && workflowId.length > 0)) {
       throw new DependentsAnswerError(serverWorkflowId, 'every item must be a workflow ID (a non-empty string)');

@@ -1,10 +1,10 @@
 /**
- * How many dependents a server carries, and how it splits them between fan-out activities. Its
- * dependents' IDs travel as JSON in one Temporal payload (FACTS: at most 2 MiB) twice: in the input
- * of a fan-out activity, and in the state a server carries across continue-as-new. The budget leaves
- * room for the rest of either: the message and its disabled reason, or the configuration, and the
- * payload's metadata and the codec's salt and tag. A server refuses registrations past it, so a
- * disable costs one activity, a few events, whatever the number of dependents.
+ * How many dependents a server carries. Their IDs travel as JSON in one Temporal payload (FACTS: at
+ * most 2 MiB): in the state a server carries across continue-as-new, in the answer to the dependents
+ * query its fan-out activity asks, and, in runs begun before that query, in the input of each fan-out
+ * activity. The budget leaves room for the rest: the configuration, or the message and its disabled
+ * reason, and the payload's metadata and the codec's salt and tag. A server refuses registrations
+ * past it, so a disable costs one activity, a few events, whatever the number of dependents.
  */
 export const DEPENDENTS_BUDGET_BYTES = 1.5 * 1024 * 1024;
 

@@ -164,7 +164,8 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
           for (const workflowId of ended) void apply({ type: 'dependentEnded', workflowId });
         } catch (error) {
           // Only after an hour of failed attempts: the server goes on, and says whom it could not tell.
-          wf.log.warn('could not tell dependents of a change in availability', { dependents: workflowIds.length, sequence: message.sequence, error: String(error) });
+          const dependents = 'workflowIds' in input ? input.workflowIds.length : workflowIds.length;
+          wf.log.warn('could not tell dependents of a change in availability', { dependents, sequence: message.sequence, error: String(error) });
         }
       }),
     );
