@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
@@ -48,7 +48,8 @@ describe('record histories for the replay test', () => {
     const bed = testBed();
     const tokenEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
     const source = await bed.startResourceApi({ recordCount: 60 });
-    const sink = importSink(30);
+    // Pages slow enough that the import cannot finish between a count of pages and the rejection that follows it.
+    const sink = importSink(200);
     try {
       await bed.withWorker(
         async (taskQueue) => {
@@ -88,8 +89,9 @@ describe('record histories for the replay test', () => {
           await authorizeServer(bed.client, config.name);
           await eventually(() => (sink.deliveries.length >= 6 ? true : undefined), { what: 'six pages imported' });
           tokenEndpoint.break();
-          const current = source.calls.at(-1)?.tokenSha256;
-          if (current) source.rejectToken(current);
+          // Every token issued so far, not the last call's: for up to a second after an authorize a worker
+          // still calls with the token from before it, and the server would answer its rejection with the new one.
+          for (const token of bed.authorizationServer.issuedAccessTokens()) source.rejectToken(createHash('sha256').update(token).digest('hex'));
           await paused();
           tokenEndpoint.repair();
           await authorizeServer(bed.client, config.name);
