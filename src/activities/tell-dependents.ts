@@ -53,10 +53,9 @@ export function createTellOAuthDependents(signalsInFlight?: number) {
   return async function tellOAuthDependents(input: TellDependentsInput): Promise<TellDependentsResult> {
     const { message } = input;
     const context = Context.current();
-    const heartbeat = () => context.heartbeat();
-    const workflowIds = 'workflowIds' in input ? input.workflowIds : await dependentsOf(input.dependentsOf);
+    const workflowIds = 'workflowIds' in input ? input.workflowIds : await dependentsOf(context, input.dependentsOf);
     const send = (workflowId: string) => context.client.workflow.getHandle(workflowId).signal(serverAvailabilitySignal, message);
-    return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat });
+    return signalEach(workflowIds, send, { signalsInFlight: signalsInFlight ?? workflowIds.length, heartbeat: () => context.heartbeat() });
   };
 }
 
@@ -65,8 +64,7 @@ const HEARTBEAT_WHILE_ASKING_MS = 5_000;
 /** Past this, the attempt fails and Temporal retries it, rather than heartbeating over a query that hangs. */
 const QUERY_DEADLINE_MS = 60_000;
 
-async function dependentsOf(serverWorkflowId: string): Promise<string[]> {
-  const context = Context.current();
+async function dependentsOf(context: Context, serverWorkflowId: string): Promise<string[]> {
   const { client } = context;
   context.heartbeat();
   const beating = setInterval(() => context.heartbeat(), HEARTBEAT_WHILE_ASKING_MS);
