@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkerOptions } from '@temporalio/worker';
 import { OAUTH_SEARCH_ATTRIBUTES, TemporalOAuthPlugin, type OAuthServerConfigInput } from '../src';
 import { CODEC_KEY_FILE_ENV, CODEC_KEYS_ENV, generateCodecKey, parseCodecKeyRing } from '../src/codec/codec-keys';
 import { generateClientSecret, startAuthorizationServer, type AuthorizationServer } from '../src/demo/authorization-server';
@@ -36,7 +36,10 @@ export interface BenchBed {
   registerClient(tokenTtlSeconds?: number): Promise<BenchClient>;
   serverConfig(client: BenchClient, overrides?: Partial<OAuthServerConfigInput>): OAuthServerConfigInput;
   /** Runs `fn` while an in-process worker polls a fresh task queue: with the plugin, or bare with `activities`. */
-  withWorker<T>(fn: (taskQueue: string) => Promise<T>, options?: { bare?: { activities: object }; taskQueue?: string; maxCachedWorkflows?: number }): Promise<T>;
+  withWorker<T>(
+    fn: (taskQueue: string) => Promise<T>,
+    options?: { bare?: { activities: object }; taskQueue?: string } & Pick<WorkerOptions, 'maxCachedWorkflows' | 'stickyQueueScheduleToStartTimeout'>,
+  ): Promise<T>;
   /** Worker processes with the plugin (test/support/worker-process.ts) on `taskQueue`; the caller stops them. */
   startWorkerProcesses(taskQueue: string, count: number, options?: Pick<WorkerProcessOptions, 'maxCachedWorkflows' | 'env'>): Promise<WorkerProcess[]>;
   close(): Promise<void>;
@@ -110,12 +113,12 @@ export async function startBenchBed(): Promise<BenchBed> {
         ...overrides,
       };
     },
-    async withWorker(fn, { bare, taskQueue = `bench-${randomUUID()}`, maxCachedWorkflows } = {}) {
+    async withWorker(fn, { bare, taskQueue = `bench-${randomUUID()}`, ...tuning } = {}) {
       const worker = await Worker.create({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue,
-        ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
+        ...tuning,
         ...(bare ? { workflowBundle: bareBundle, activities: bare.activities } : { workflowBundle: pluginBundle, plugins: [plugin] }),
       });
       return worker.runUntil(() => fn(taskQueue));

@@ -25,11 +25,22 @@ export interface RoundsResult {
   b: number[];
 }
 
-export async function interleavedRounds(rounds: number, a: (round: number) => Promise<number>, b: (round: number) => Promise<number>): Promise<RoundsResult> {
+/**
+ * `rounds` measured rounds of A then B, after `warmUpRounds` of each that are run the same way (the
+ * callbacks see every round's number) but not kept.
+ */
+export async function interleavedRounds(
+  rounds: number,
+  a: (round: number) => Promise<number>,
+  b: (round: number) => Promise<number>,
+  { warmUpRounds = 0 } = {},
+): Promise<RoundsResult> {
   const result: RoundsResult = { a: [], b: [] };
-  for (let round = 0; round < rounds; round += 1) {
-    result.a.push(await a(round));
-    result.b.push(await b(round));
+  for (let round = 0; round < warmUpRounds + rounds; round += 1) {
+    const [valueOfA, valueOfB] = [await a(round), await b(round)];
+    if (round < warmUpRounds) continue;
+    result.a.push(valueOfA);
+    result.b.push(valueOfB);
   }
   return result;
 }
