@@ -97,11 +97,17 @@ function probePort(address: string): Promise<'refused' | 'connected'> {
   });
 }
 
-/** Live (not zombie) temporal servers this process started (the suite's own server runs beside this file's). */
+/**
+ * Live (not zombie) temporal servers this process started (the suite's own server runs beside this
+ * file's), as PID and command line: not their state, which turns from sleeping to running and back
+ * as they work, so that two listings of the same servers compare equal.
+ */
 async function temporalChildren(): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('ps', ['-A', '-ww', '-o', 'ppid=', '-o', 'stat=', '-o', 'args=']);
-  return stdout.split('\n').filter((line) => {
-    const [ppid, stat] = line.trim().split(/\s+/);
-    return Number(ppid) === process.pid && !stat?.startsWith('Z') && line.includes('temporal') && line.includes('--port ');
+  const { stdout } = await promisify(execFile)('ps', ['-A', '-ww', '-o', 'ppid=', '-o', 'stat=', '-o', 'pid=', '-o', 'args=']);
+  return stdout.split('\n').flatMap((line) => {
+    const [ppid, stat, pid, ...args] = line.trim().split(/\s+/);
+    const command = args.join(' ');
+    const live = Number(ppid) === process.pid && !stat?.startsWith('Z') && command.includes('temporal') && command.includes('--port ');
+    return live ? [`${pid} ${command}`] : [];
   });
 }
