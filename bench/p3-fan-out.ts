@@ -11,6 +11,7 @@ import type { BenchOptions } from './options';
 import { inLanes, range } from './lanes';
 import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
 import { P3_HEARD, P3_HEARD_AT_MS, P3_POPULATION, wokenBy } from './p3-marks';
+import { dependentTaskTimes, sampleOf, type DependentTaskTimes } from './p3-task-times';
 import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
 
 /** Workflows started (or terminated) at once while setting a size up or ending it (not measured). */
@@ -53,11 +54,13 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
   const population: Population = { id: randomUUID(), dependents, started: [] };
   const eventsPerDisable: number[] = [];
   const phases: FanOutPhases[] = [];
+  const watcherTasks: DependentTaskTimes[] = [];
+  const waiterTasks: DependentTaskTimes[] = [];
   try {
     const measured = await bed.withWorker(
       async (taskQueue) => {
         const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
-        const { server, waiters } = await setUp(bed, population, config, taskQueue);
+        const { server, watchers, waiters } = await setUp(bed, population, config, taskQueue);
         // Both populations live on one worker: past its cache, each side's round finds its workflows evicted by the other's.
         const workflows = population.started.length;
         if (workflows > p3CachedWorkflows) {
@@ -79,8 +82,14 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
             const heardAt = await lastHeard(bed, population, 'Error');
             eventsPerDisable.push((await settledHistoryLength(server)) - before);
             const phase = await fanOutPhases(server, before, startedAt, heardAt);
-            if (round >= WARM_UP_ROUNDS) phases.push(phase);
-            process.stderr.write(`[bench] P3 ${dependents}${warmingUp(round)}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)})\n`);
+            const tasks = await dependentTaskTimes(sampleOf(watchers), startedAt);
+            if (round >= WARM_UP_ROUNDS) {
+              phases.push(phase);
+              watcherTasks.push(tasks);
+            }
+            process.stderr.write(
+              `[bench] P3 ${dependents}${warmingUp(round)}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)}; a watcher's task, medians: ${JSON.stringify(tasks)})\n`,
+            );
             // Not measured: the next round's disable must find the server OK and its watchers idle.
             const lap = laps(`P3 ${dependents} watchers`, 'after the round');
             endpoint.repair();
@@ -98,8 +107,10 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
             const signalling = (Date.now() - startedAt) / 1000;
             waitersHeard = wokenBy(measuredWake);
             const seconds = ((await lastHeard(bed, population, waitersHeard)) - startedAt) / 1000;
+            const tasks = await dependentTaskTimes(sampleOf(waiters), startedAt);
+            if (round >= WARM_UP_ROUNDS) waiterTasks.push(tasks);
             process.stderr.write(
-              `[bench] P3 ${dependents}${warmingUp(round)}: client signalling all → all heard ${rounded(seconds)} s (signalling ${rounded(signalling)}, last heard ${rounded(seconds - signalling)} after)\n`,
+              `[bench] P3 ${dependents}${warmingUp(round)}: client signalling all → all heard ${rounded(seconds)} s (signalling ${rounded(signalling)}, last heard ${rounded(seconds - signalling)} after; a waiter's task, medians: ${JSON.stringify(tasks)})\n`,
             );
             // Not measured: a watcher hears two messages a round (the disable, then OK), and so must a waiter.
             // Evicted workflows are replayed from their histories, and one side's growing faster than the
@@ -127,8 +138,8 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
       summary:
         `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once ${figure.baseline} s = ${figure.ratio}; ` +
         `the server's history grows by ${events} events per disable (${rounds} interleaved rounds after ${WARM_UP_ROUNDS} of warm-up, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
-        `where the time went, medians in s: ${describePhases(phases)}`,
-      details: { dependents, cachedWorkflows: p3CachedWorkflows, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases },
+        `where the time went, medians in s: ${describePhases(phases)}; a dependent's task (signalled, queued, worked): watchers ${describeTasks(watcherTasks)}, waiters ${describeTasks(waiterTasks)}`,
+      details: { dependents, cachedWorkflows: p3CachedWorkflows, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases, watcherTaskSeconds: watcherTasks, waiterTaskSeconds: waiterTasks },
     };
   } finally {
     await endPopulation(population);
@@ -152,14 +163,14 @@ async function setUp(
   population: Population,
   config: OAuthServerConfigInput,
   taskQueue: string,
-): Promise<{ server: WorkflowHandle; waiters: WorkflowHandle<typeof signalWaiter>[] }> {
+): Promise<{ server: WorkflowHandle; watchers: WorkflowHandle<typeof disableWatcher>[]; waiters: WorkflowHandle<typeof signalWaiter>[] }> {
   const { id, dependents, started } = population;
   if ((await createServer(bed.client, config, { taskQueue })).status !== 'OK') throw new Error('P3: the server did not reach OK');
   const server = bed.client.workflow.getHandle(serverWorkflowId(config.name));
   started.push(server);
   const typedSearchAttributes = [{ key: P3_POPULATION, value: id }];
   const watchersLap = laps(`P3 ${dependents} watchers`, 'setup');
-  await startAll(started, dependents, () =>
+  const watchers = await startAll(started, dependents, () =>
     bed.client.workflow.start<typeof disableWatcher>('disableWatcher', { taskQueue, workflowId: `p3-watcher-${randomUUID()}`, args: [config.name], typedSearchAttributes }),
   );
   watchersLap('started');
@@ -172,7 +183,7 @@ async function setUp(
   waitersLap('started');
   await allHeard(bed, population, wokenBy(undefined));
   waitersLap('idle');
-  return { server, waiters };
+  return { server, watchers, waiters };
 }
 
 /** Every waiter at once; a failed signal is sent again, as the fan-out's activity sends its dependents again: at 10,000 at once one failed. */
@@ -298,4 +309,9 @@ async function fanOutPhases(server: WorkflowHandle, fromEvent: number, startedAt
 function describePhases(phases: readonly FanOutPhases[]): string {
   const of = (key: keyof FanOutPhases) => rounded(median(phases.map((phase) => phase[key])));
   return `disable → fan-out scheduled ${of('disable')}, picked up ${of('pickUp')}, signalling ${of('signalling')}, last dependent heard ${of('lastHeard')} after`;
+}
+
+function describeTasks(rounds: readonly DependentTaskTimes[]): string {
+  const of = (key: keyof DependentTaskTimes) => rounded(median(rounds.map((round) => round[key])));
+  return `${of('signalled')}, ${of('queued')}, ${of('worked')}`;
 }
