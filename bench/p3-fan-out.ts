@@ -9,7 +9,8 @@ import { eventually } from '../test/support/eventually';
 import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
 import { inLanes, range } from './lanes';
-import { interleavedRounds, median, ratioOfRounds, rounded, type Figure } from './report';
+import { eventTimeMs } from '../test/support/event-time';
+import { interleavedRounds, median, medianOf, ratioOfRounds, rounded, type Figure } from './report';
 import { P3_HEARD, P3_HEARD_AT_MS, P3_POPULATION, wokenBy } from './p3-marks';
 import { dependentTaskTimes, sampleOf, type DependentTaskTimes } from './p3-task-times';
 import { wakeSignal, type disableWatcher, type signalWaiter } from './workflows';
@@ -290,13 +291,12 @@ interface FanOutPhases {
 
 async function fanOutPhases(server: WorkflowHandle, fromEvent: number, startedAt: number, heardAt: number): Promise<FanOutPhases> {
   const events = ((await server.fetchHistory()).events ?? []).slice(fromEvent);
-  const timeOf = (event: (typeof events)[number]) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
   const scheduled = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tellOAuthDependents');
   const fanOutIds = new Set(scheduled.map((event) => Number(event.eventId)));
   const ofFanOut = (scheduledEventId: unknown) => fanOutIds.has(Number(scheduledEventId));
-  const started = events.filter((event) => ofFanOut(event.activityTaskStartedEventAttributes?.scheduledEventId)).map(timeOf);
-  const completed = events.filter((event) => ofFanOut(event.activityTaskCompletedEventAttributes?.scheduledEventId)).map(timeOf);
-  const firstScheduled = Math.min(...scheduled.map(timeOf));
+  const started = events.filter((event) => ofFanOut(event.activityTaskStartedEventAttributes?.scheduledEventId)).map(eventTimeMs);
+  const completed = events.filter((event) => ofFanOut(event.activityTaskCompletedEventAttributes?.scheduledEventId)).map(eventTimeMs);
+  const firstScheduled = Math.min(...scheduled.map(eventTimeMs));
   const seconds = (ms: number) => rounded(ms / 1000);
   return {
     disable: seconds(firstScheduled - startedAt),
@@ -307,11 +307,10 @@ async function fanOutPhases(server: WorkflowHandle, fromEvent: number, startedAt
 }
 
 function describePhases(phases: readonly FanOutPhases[]): string {
-  const of = (key: keyof FanOutPhases) => rounded(median(phases.map((phase) => phase[key])));
+  const of = (key: keyof FanOutPhases) => medianOf(phases, key);
   return `disable → fan-out scheduled ${of('disable')}, picked up ${of('pickUp')}, signalling ${of('signalling')}, last dependent heard ${of('lastHeard')} after`;
 }
 
 function describeTasks(rounds: readonly DependentTaskTimes[]): string {
-  const of = (key: keyof DependentTaskTimes) => rounded(median(rounds.map((round) => round[key])));
-  return `${of('signalled')}, ${of('queued')}, ${of('worked')}`;
+  return `${medianOf(rounds, 'signalled')}, ${medianOf(rounds, 'queued')}, ${medianOf(rounds, 'worked')}`;
 }

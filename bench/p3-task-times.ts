@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { median, rounded } from './report';
+import { eventTimeMs } from '../test/support/event-time';
+import { medianOf } from './report';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -30,12 +31,11 @@ export function sampleOf<T>(handles: readonly T[]): T[] {
 export async function dependentTaskTimes(sample: readonly WorkflowHandle[], since: number): Promise<DependentTaskTimes> {
   const phases = await Promise.all(sample.map(async (handle) => taskAfterSignal((await handle.fetchHistory()).events ?? [], since)));
   const known = phases.filter((phase) => phase !== undefined);
-  const of = (key: keyof DependentTaskTimes) => rounded(median(known.map((phase) => phase[key])));
-  return { signalled: of('signalled'), queued: of('queued'), worked: of('worked') };
+  return { signalled: medianOf(known, 'signalled'), queued: medianOf(known, 'queued'), worked: medianOf(known, 'worked') };
 }
 
 function taskAfterSignal(events: readonly HistoryEvent[], since: number): DependentTaskTimes | undefined {
-  const signalAt = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && timeOf(event) >= since);
+  const signalAt = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && eventTimeMs(event) >= since);
   if (signalAt < 0) return undefined;
   const after = events.slice(signalAt);
   const find = (type: temporal.api.enums.v1.EventType) => after.find((event) => event.eventType === type);
@@ -45,10 +45,6 @@ function taskAfterSignal(events: readonly HistoryEvent[], since: number): Depend
   const signal = events[signalAt];
   if (!signal || !scheduled || !started || !completed) return undefined;
   // A signal that arrives while a task runs is scheduled with the next one: queued counts from the later of the two.
-  const ready = Math.max(timeOf(signal), timeOf(scheduled));
-  return { signalled: (timeOf(signal) - since) / 1000, queued: (timeOf(started) - ready) / 1000, worked: (timeOf(completed) - timeOf(started)) / 1000 };
-}
-
-function timeOf(event: HistoryEvent): number {
-  return Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+  const ready = Math.max(eventTimeMs(signal), eventTimeMs(scheduled));
+  return { signalled: (eventTimeMs(signal) - since) / 1000, queued: (eventTimeMs(started) - ready) / 1000, worked: (eventTimeMs(completed) - eventTimeMs(started)) / 1000 };
 }

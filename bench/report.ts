@@ -52,6 +52,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
+/** The rounded median of one numeric field over `items` (rounds, phases, sampled workflows). */
+export function medianOf<T, K extends keyof T>(items: readonly T[], key: T[K] extends number ? K : never): number {
+  return rounded(median(items.map((item) => item[key] as number)));
+}
+
 /** Rounded for print: a ratio's third decimal is already noise on this kind of machine. */
 export function rounded(value: number, digits = 3): number {
   const scale = 10 ** digits;

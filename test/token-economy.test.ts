@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { createServer } from '../src';
 import { serverWorkflowId } from '../src/contract/definitions';
+import { eventTimeMs } from './support/event-time';
 import { eventually, within } from './support/eventually';
 import { callFromWorkflow } from './support/run-workflow';
 import { API_SCOPES, testBed, type TestBed } from './support/test-bed';
@@ -101,7 +102,7 @@ describe('token economy', () => {
 
         // The calls met the server while its token request was under way, and waited for it by reading
         // its status: no update of theirs took one of the workflow's ten slots.
-        const firstStart = Math.min(...started.map((event) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6)));
+        const firstStart = Math.min(...started.map(eventTimeMs));
         const updates = await acceptedUpdates(bed, config.name);
         const freshTokenUpdates = updates.filter((name) => name === 'freshToken').length;
         process.stderr.write(
