@@ -39,12 +39,17 @@ class Job {
     return eventually(() => pattern.exec(this.output) ?? undefined, { timeoutMs: 150_000, intervalMs: 100, what: `${what}; output so far:\n${this.output}` });
   }
 
-  /** Ctrl-C, and what the job printed from then on. */
-  async interrupt(): Promise<{ code: number | null; after: string }> {
+  /**
+   * Ctrl-C, and what the job printed from then on: split at its "Stopping…", since lines it wrote
+   * before the signal reached it may still be in the pipe when the signal is sent.
+   */
+  async interrupt(): Promise<{ code: number | null; beforeStopping: string; fromStopping: string }> {
     const before = this.output.length;
     process.kill(-this.child.pid!, 'SIGINT');
     const code = await within(this.exited, 30_000, 'the job stopping on Ctrl-C');
-    return { code, after: this.output.slice(before) };
+    const after = this.output.slice(before);
+    const stoppingAt = Math.max(after.indexOf('Stopping…'), 0);
+    return { code, beforeStopping: after.slice(0, stoppingAt), fromStopping: after.slice(stoppingAt) };
   }
 
   /**
@@ -60,9 +65,18 @@ class Job {
   }
 }
 
+/** "Stopping…" is the last line; before it, only progress lines the job may have written as the signal was sent. */
+function assertStoppedQuietly(stopped: { beforeStopping: string; fromStopping: string }): void {
+  assert.equal(stopped.fromStopping.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
+  const earlier = stopped.beforeStopping.split('\n').filter((line) => line.trim() !== '');
+  assert.deepEqual(earlier.filter((line) => !new RegExp(`^${IMPORT_PROGRESS.source}$`).test(line)), [], 'the demo printed more than its progress before it said it is stopping');
+}
+
+const IMPORT_PROGRESS = /Import source demo-import[^:]*: running, (\d+) records so far/;
+
 /** The records the job's import reports so far, from its newest progress line. */
 function importedSoFar(output: string): number {
-  const counts = [...output.matchAll(/Import source demo-import[^:]*: running, (\d+) records so far/g)].map((match) => Number(match[1]));
+  const counts = [...output.matchAll(new RegExp(IMPORT_PROGRESS.source, 'g'))].map((match) => Number(match[1]));
   return counts.at(-1) ?? 0;
 }
 
@@ -142,7 +156,7 @@ describe('the main job (npm start)', () => {
 
       const stopped = await first.interrupt();
       assert.equal(stopped.code, 0, `the demo failed to stop cleanly:\n${first.output}`);
-      assert.equal(stopped.after.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
+      assertStoppedQuietly(stopped);
       for (const [name, port] of Object.entries(ports)) {
         // An external Temporal server is not the demo's to stop.
         if (external && name.startsWith('TEMPORAL_')) continue;
@@ -167,7 +181,7 @@ describe('the main job (npm start)', () => {
 
       const stoppedAgain = await second.interrupt();
       assert.equal(stoppedAgain.code, 0, `npm start failed to stop cleanly:\n${second.output}`);
-      assert.equal(stoppedAgain.after.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
+      assertStoppedQuietly(stoppedAgain);
       for (const [name, port] of Object.entries(ports)) {
         if (external && name.startsWith('TEMPORAL_')) continue;
         assert.ok(await refuses(port), `${name} ${port} still answers after the second start stopped`);
