@@ -25,6 +25,12 @@ export const DEFAULTS = {
    */
   p3CachedWorkflows: 1_000,
   /**
+   * What P3's baseline client signals over: 'own', a connection of its own (the issue's baseline, a
+   * client elsewhere), or 'worker', the P3 worker's, which the plugin's fan-out activity signals over
+   * beside the worker's own polls and task completions: the same figure with the transport held equal.
+   */
+  p3BaselineConnection: 'own' as 'own' | 'worker',
+  /**
    * Comma-separated counts of idle servers at which P4 measures, as servers are added: worker
    * memory that stays flat from one to the next is bounded by the cache, not by the servers.
    */
@@ -45,6 +51,9 @@ export const DEFAULTS = {
 };
 
 export type BenchOptions = { [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] };
+
+/** Options that take one of a few words. */
+const CHOICES: Partial<Record<keyof BenchOptions, readonly string[]>> = { p3BaselineConnection: ['own', 'worker'] };
 export const FIGURES = ['p1', 'p2', 'p3', 'p4'] as const;
 export type FigureName = (typeof FIGURES)[number];
 
@@ -86,6 +95,10 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       const number = Number(value);
       if (!Number.isInteger(number) || number < 1) throw new BenchUsageError(`--${flagName(key)} (${envName(key)}) must be a positive integer, not ${value}`);
       options[key] = number;
+    } else if (CHOICES[key as keyof BenchOptions]) {
+      const choices = CHOICES[key as keyof BenchOptions] ?? [];
+      if (!choices.includes(value)) throw new BenchUsageError(`--${flagName(key)} (${envName(key)}) must be one of ${choices.join(', ')}, not ${value}`);
+      options[key] = value;
     } else {
       if (!/^\d+(,\d+)*$/.test(value)) throw new BenchUsageError(`--${flagName(key)} (${envName(key)}) must be comma-separated positive integers, not ${value}`);
       options[key] = value;
