@@ -91,12 +91,12 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const options = { ...DEFAULTS } as Record<string, string | number>;
   for (const [key, value] of raw) {
+    const choices = CHOICES[key as keyof BenchOptions];
     if (typeof DEFAULTS[key as keyof BenchOptions] === 'number') {
       const number = Number(value);
       if (!Number.isInteger(number) || number < 1) throw new BenchUsageError(`--${flagName(key)} (${envName(key)}) must be a positive integer, not ${value}`);
       options[key] = number;
-    } else if (CHOICES[key as keyof BenchOptions]) {
-      const choices = CHOICES[key as keyof BenchOptions] ?? [];
+    } else if (choices) {
       if (!choices.includes(value)) throw new BenchUsageError(`--${flagName(key)} (${envName(key)}) must be one of ${choices.join(', ')}, not ${value}`);
       options[key] = value;
     } else {

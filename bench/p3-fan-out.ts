@@ -51,8 +51,6 @@ export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figu
 
 async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWorkflows, p3BaselineConnection }: BenchOptions): Promise<Figure> {
   const benchClient = await bed.registerClient();
-  const signaller =
-    p3BaselineConnection === 'worker' ? new Client({ connection: bed.temporal.nativeConnection, namespace: bed.temporal.namespace }) : bed.client;
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const population: Population = { id: randomUUID(), dependents, started: [] };
   const eventsPerDisable: number[] = [];
@@ -63,7 +61,8 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
     const measured = await bed.withWorker(
       async (taskQueue) => {
         const config = bed.serverConfig(benchClient, { accessTokenUrl: endpoint.url, maxRetryAttempts: 1 });
-        const { server, watchers, waiters } = await setUp(bed, population, config, taskQueue);
+        const { server, watchers, waiters: waitersOfBed } = await setUp(bed, population, config, taskQueue);
+        const waiters = p3BaselineConnection === 'worker' ? onWorkerConnection(bed, waitersOfBed) : waitersOfBed;
         // Both populations live on one worker: past its cache, each side's round finds its workflows evicted by the other's.
         const workflows = population.started.length;
         if (workflows > p3CachedWorkflows) {
@@ -106,7 +105,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
             await allHeard(bed, population, waitersHeard);
             const startedAt = Date.now();
             const measuredWake = 2 * round;
-            await wakeAll(signaller, waiters, measuredWake);
+            await wakeAll(waiters, measuredWake);
             const signalling = (Date.now() - startedAt) / 1000;
             waitersHeard = wokenBy(measuredWake);
             const seconds = ((await lastHeard(bed, population, waitersHeard)) - startedAt) / 1000;
@@ -119,7 +118,7 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
             // Evicted workflows are replayed from their histories, and one side's growing faster than the
             // other's made the plugin's rounds slower round after round (at 10,000: +35 s a round).
             const lap = laps(`P3 ${dependents} waiters`, 'after the round');
-            await wakeAll(signaller, waiters, measuredWake + 1);
+            await wakeAll(waiters, measuredWake + 1);
             waitersHeard = wokenBy(measuredWake + 1);
             await allHeard(bed, population, waitersHeard);
             lap('woken again, all heard');
@@ -190,9 +189,14 @@ async function setUp(
 }
 
 /** Every waiter at once; a failed signal is sent again, as the fan-out's activity sends its dependents again: at 10,000 at once one failed. */
-async function wakeAll(signaller: Client, waiters: readonly WorkflowHandle<typeof signalWaiter>[], wake: number): Promise<void> {
-  const wakeOne = (waiter: WorkflowHandle) => signaller.workflow.getHandle<typeof signalWaiter>(waiter.workflowId).signal(wakeSignal, wake);
-  await Promise.all(waiters.map((waiter) => wakeOne(waiter).catch(() => wakeOne(waiter))));
+async function wakeAll(waiters: readonly WorkflowHandle<typeof signalWaiter>[], wake: number): Promise<void> {
+  await Promise.all(waiters.map((waiter) => waiter.signal(wakeSignal, wake).catch(() => waiter.signal(wakeSignal, wake))));
+}
+
+/** The same waiters, signalled over the P3 worker's own connection, as the fan-out activity signals. */
+function onWorkerConnection(bed: BenchBed, waiters: readonly WorkflowHandle<typeof signalWaiter>[]): WorkflowHandle<typeof signalWaiter>[] {
+  const client = new Client({ connection: bed.temporal.nativeConnection, namespace: bed.temporal.namespace });
+  return waiters.map((waiter) => client.workflow.getHandle<typeof signalWaiter>(waiter.workflowId));
 }
 
 function warmingUp(round: number): string {

@@ -65,14 +65,15 @@ class Job {
   }
 }
 
+const IMPORT_PROGRESS = /Import source demo-import[^:]*: running, (\d+) records so far/;
+const IMPORT_PROGRESS_LINE = new RegExp(`^${IMPORT_PROGRESS.source}$`);
+
 /** "Stopping…" is the last line; before it, only progress lines the job may have written as the signal was sent. */
 function assertStoppedQuietly(stopped: { beforeStopping: string; fromStopping: string }): void {
   assert.equal(stopped.fromStopping.trim(), 'Stopping…', 'the demo printed more than that it is stopping');
   const earlier = stopped.beforeStopping.split('\n').filter((line) => line.trim() !== '');
-  assert.deepEqual(earlier.filter((line) => !new RegExp(`^${IMPORT_PROGRESS.source}$`).test(line)), [], 'the demo printed more than its progress before it said it is stopping');
+  assert.deepEqual(earlier.filter((line) => !IMPORT_PROGRESS_LINE.test(line)), [], 'the demo printed more than its progress before it said it is stopping');
 }
-
-const IMPORT_PROGRESS = /Import source demo-import[^:]*: running, (\d+) records so far/;
 
 /** The records the job's import reports so far, from its newest progress line. */
 function importedSoFar(output: string): number {
