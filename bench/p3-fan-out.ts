@@ -33,6 +33,13 @@ const STICKY_TASK_WAIT = '15 minutes';
  * digested; and it always fell on the plugin's side, which goes first.
  */
 const WARM_UP_ROUNDS = 1;
+/**
+ * The server's tokens outlive any run: a refresh is not what P3 measures, and the server is allowed
+ * one attempt (so that a broken endpoint disables it at once), so a refresh that times out while
+ * 10,000 workflows are being set up on two cores disables it before the first round (the likely
+ * end of a 10,000 run whose watchers had all heard OK at setup and none at the first round).
+ */
+const TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * P3: from the admin's authorize that disables a server (its token endpoint is down) until every
@@ -50,7 +57,7 @@ export async function fanOut(bed: BenchBed, options: BenchOptions): Promise<Figu
 }
 
 async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWorkflows, p3BaselineConnection }: BenchOptions): Promise<Figure> {
-  const benchClient = await bed.registerClient();
+  const benchClient = await bed.registerClient(TOKEN_TTL_SECONDS);
   const endpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
   const population: Population = { id: randomUUID(), dependents, started: [] };
   const eventsPerDisable: number[] = [];
@@ -251,12 +258,20 @@ function heardQuery({ id }: Population, heard: string): string {
  */
 async function allHeard(bed: BenchBed, population: Population, heard: string): Promise<void> {
   const { dependents } = population;
-  await eventually(async () => (await bed.client.workflow.count(heardQuery(population, heard))).count === dependents, {
-    // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
-    timeoutMs: 120_000 + dependents * 100,
-    intervalMs: SETTLE_POLL_MS,
-    what: `${dependents} workflows of P3 population ${population.id} to have heard ${heard}`,
-  });
+  await eventually(
+    async () => {
+      const { count } = await bed.client.workflow.count(heardQuery(population, heard));
+      // Thrown rather than returned, so that a timeout says how far it got.
+      if (count !== dependents) throw new Error(`the last count was ${count}`);
+      return true;
+    },
+    {
+      // Generous: a busy machine registers slowly, and a figure lost to a deadline costs every round before it.
+      timeoutMs: 120_000 + dependents * 100,
+      intervalMs: SETTLE_POLL_MS,
+      what: `${dependents} workflows of P3 population ${population.id} to have heard ${heard}`,
+    },
+  );
 }
 
 /** When the last of N workflows heard `heard`, once all have: the latest start of the tasks that heard it, listed from visibility. */
