@@ -2,19 +2,21 @@ import { z } from 'zod';
 import { durationToMs } from './duration';
 import { isSecureOrLoopback } from './loopback';
 import { ConfigValidationError, type ConfigIssue } from './errors';
+import {
+  DEFAULT_CATEGORY,
+  DEFAULT_MAX_RETRY_ATTEMPTS,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_RECOVERY_INITIAL_DELAY_MS,
+  DEFAULT_RECOVERY_MAX_DELAY_MS,
+  MAX_MAX_WAIT_MS,
+  MAX_RECOVERY_DELAY_MS,
+  MIN_MAX_WAIT_MS,
+  MIN_RECOVERY_DELAY_MS,
+} from './config-bounds';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-export const DEFAULT_CATEGORY = 'Default';
-export const DEFAULT_MAX_RETRY_ATTEMPTS = 3;
-export const DEFAULT_MAX_WAIT_MS = 60_000;
-const MIN_MAX_WAIT_MS = 1_000;
-export const MAX_MAX_WAIT_MS = 15 * 60_000;
-export const DEFAULT_RECOVERY_INITIAL_DELAY_MS = 60_000;
-export const DEFAULT_RECOVERY_MAX_DELAY_MS = 60 * 60_000;
-const MIN_RECOVERY_DELAY_MS = 1_000;
-const MAX_RECOVERY_DELAY_MS = 24 * 60 * 60_000;
 
 // eslint-disable-next-line no-control-regex -- the rule is exactly "no control characters"
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;

@@ -376,11 +376,17 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
  */
 function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
   if (wf.workflowInfo().continuedFromExecutionRunId !== undefined) return;
-  const problem = arrivedEncrypted(input)
+  // Not checked again on replay: the marker has the verdict, and checking would load the schema for every replayed server.
+  const replaying = wf.workflowInfo().unsafe.isReplaying;
+  const problem = replaying ? undefined : startProblem(input);
+  const refused = replaying ? wf.patched(START_REFUSED_MARKER) : problem !== undefined && wf.patched(START_REFUSED_MARKER);
+  if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
+}
+
+function startProblem(input: OAuthServerWorkflowInput): Error | undefined {
+  return arrivedEncrypted(input)
     ? startConfigProblem((input as Partial<OAuthServerWorkflowInput> | undefined)?.config)
     : nonRetryable(ServerFailure.NotEncrypted, 'input: must be sent encrypted by a client with the plugin and its codec keys', { field: 'input' });
-  const refused = wf.workflowInfo().unsafe.isReplaying ? wf.patched(START_REFUSED_MARKER) : problem !== undefined && wf.patched(START_REFUSED_MARKER);
-  if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
 }
 
 /** Each run keeps the rules it began with: a patch marks in history which ones. */

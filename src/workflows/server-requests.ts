@@ -1,4 +1,4 @@
-import { oauthServerConfigSchema, parseOAuthServerConfig, type OAuthServerConfig } from '../oauth/config';
+import type { OAuthServerConfig } from '../oauth/config';
 import { normaliseServerName } from '../oauth/server-name';
 import { actorProblem } from '../contract/actor';
 import {
@@ -14,6 +14,7 @@ import {
 import { nonRetryable, ServerFailure } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
 import { canonicalJson } from './canonical-json';
+import { configRules } from './config-rules';
 import { DEPENDENTS_BUDGET_BYTES, dependentsBytes } from './fan-out-chunks';
 
 /**
@@ -129,7 +130,9 @@ export function checkDeleteRequest(payload: unknown): DeleteRequest {
   return request;
 }
 
-const CONFIG_FIELDS = Object.keys(oauthServerConfigSchema.shape);
+function configFields(): string[] {
+  return Object.keys(configRules().oauthServerConfigSchema.shape);
+}
 
 /** The settings after an edit: no parsing, so that replaying an edit never depends on today's rules. */
 export function mergeChanges(config: OAuthServerConfig, changes: NormalisedServerChanges): OAuthServerConfig {
@@ -143,13 +146,14 @@ export function mergeChanges(config: OAuthServerConfig, changes: NormalisedServe
  * handler stores it as it is.
  */
 export function checkServerChanges(config: OAuthServerConfig, payload: unknown): NormalisedServerChanges {
-  const changes = record(payload, 'changes', CONFIG_FIELDS) as NormalisedServerChanges;
+  const fields = configFields();
+  const changes = record(payload, 'changes', fields) as NormalisedServerChanges;
   if (changes.name !== undefined && (typeof changes.name !== 'string' || normaliseServerName(changes.name) !== normaliseServerName(config.name))) {
     throw invalid('name', 'an OAuth server cannot be renamed; create a new one and delete this one');
   }
   const merged = mergeChanges(config, changes);
-  const parsed = parseOAuthServerConfig(merged);
-  const unnormalised = CONFIG_FIELDS.find((field) => canonicalJson(parsed[field as keyof OAuthServerConfig]) !== canonicalJson(merged[field as keyof OAuthServerConfig]));
+  const parsed = configRules().parseOAuthServerConfig(merged);
+  const unnormalised = fields.find((field) => canonicalJson(parsed[field as keyof OAuthServerConfig]) !== canonicalJson(merged[field as keyof OAuthServerConfig]));
   if (unnormalised !== undefined) throw invalid(unnormalised, 'must be sent in its stored form (editServer normalises it)');
   return changes;
 }
@@ -160,8 +164,8 @@ export function checkServerChanges(config: OAuthServerConfig, payload: unknown):
  */
 export function startConfigProblem(config: unknown): Error | undefined {
   try {
-    const parsed = parseOAuthServerConfig(config);
-    const field = CONFIG_FIELDS.find((key) => canonicalJson(parsed[key as keyof OAuthServerConfig]) !== canonicalJson((config as Record<string, unknown>)[key]));
+    const parsed = configRules().parseOAuthServerConfig(config);
+    const field = configFields().find((key) => canonicalJson(parsed[key as keyof OAuthServerConfig]) !== canonicalJson((config as Record<string, unknown>)[key]));
     return field === undefined ? undefined : invalid(`config.${field}`, 'must be in its stored form (createServer normalises it)');
   } catch (error) {
     return nonRetryable(ServerFailure.InvalidRequest, error instanceof Error ? error.message : 'config: invalid', { field: 'config' });

@@ -1,7 +1,7 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_WEB_SERVICE_CALL_FAILURES } from '../contract/failures';
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../contract/web-service-call-limits';
-import { MAX_MAX_WAIT_MS } from '../oauth/config';
+import { MAX_MAX_WAIT_MS } from '../oauth/config-bounds';
 import type { WebServiceCallInput, WebServiceCallResult } from '../activities/web-service-call-types';
 
 interface WebServiceCallActivity {
