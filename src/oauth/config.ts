@@ -17,7 +17,6 @@ import {
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-
 // eslint-disable-next-line no-control-regex -- the rule is exactly "no control characters"
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /** RFC 6749 Appendix A: VSCHAR is %x20-7E; a client ID with a space cannot be sent in Basic auth. */

@@ -377,10 +377,12 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
 function refuseInvalidStart(input: OAuthServerWorkflowInput): void {
   if (wf.workflowInfo().continuedFromExecutionRunId !== undefined) return;
   // Not checked again on replay: the marker has the verdict, and checking would load the schema for every replayed server.
-  const replaying = wf.workflowInfo().unsafe.isReplaying;
-  const problem = replaying ? undefined : startProblem(input);
-  const refused = replaying ? wf.patched(START_REFUSED_MARKER) : problem !== undefined && wf.patched(START_REFUSED_MARKER);
-  if (refused) throw problem ?? nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
+  if (wf.workflowInfo().unsafe.isReplaying) {
+    if (wf.patched(START_REFUSED_MARKER)) throw nonRetryable(ServerFailure.InvalidRequest, 'config: refused when this server was started', { field: 'config' });
+    return;
+  }
+  const problem = startProblem(input);
+  if (problem !== undefined && wf.patched(START_REFUSED_MARKER)) throw problem;
 }
 
 function startProblem(input: OAuthServerWorkflowInput): Error | undefined {
