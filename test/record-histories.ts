@@ -3,13 +3,16 @@
  * deliberate, compatible change to a workflow, and commit the new files beside the old ones: old
  * histories must keep replaying on today's code, which is the point of keeping them.
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import type { Client } from '@temporalio/client';
-import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, showServer } from '../src';
-import { serverWorkflowId } from '../src/contract/definitions';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { authorizeServer, createServer, deleteServer, editServer, listDependents, OAUTH_SEARCH_ATTRIBUTES, parseOAuthServerConfig, showServer } from '../src';
+import { OAUTH_SERVER_WORKFLOW_TYPE, serverWorkflowId } from '../src/contract/definitions';
+import { ServerFailure } from '../src/contract/failures';
 import { startTemporalEnvironment } from '../src/dev-server/temporal-environment';
 import { importProgressQuery, type importSourceWorkflow } from '../src/workflow';
 import { finishSignal, type callOnce, type dependentProbe } from './workflows';
@@ -197,6 +200,18 @@ describe('record histories for the replay test', () => {
     } finally {
       await tokenEndpoint.close();
     }
+  });
+
+  it('records a plain start refused for a configuration createServer would not have stored', async function () {
+    this.timeout(60_000);
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      // An origin with a path: createServer stores only origins, so the workflow refuses it at its first task.
+      const config = { ...parseOAuthServerConfig(bed.serverConfig('client_secret_basic')), allowedOrigins: ['http://example.com/path'] };
+      const handle = await bed.client.workflow.start(OAUTH_SERVER_WORKFLOW_TYPE, { taskQueue, workflowId: serverWorkflowId(config.name), args: [{ config }] });
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure && error.cause.type === ServerFailure.InvalidRequest);
+      await save(`${stamp}-oauth-server-start-refused`, handle.workflowId);
+    });
   });
 
   it('records a server whose refresh lost the attempt that stood for its wait, waited again and refreshed on time', async function () {

@@ -163,8 +163,10 @@ export function checkServerChanges(config: OAuthServerConfig, payload: unknown):
  * it is not, or undefined.
  */
 export function startConfigProblem(config: unknown): Error | undefined {
+  // Outside the try: a rules module that fails to load is the worker's fault, not a bad input.
+  const rules = configRules();
   try {
-    const parsed = configRules().parseOAuthServerConfig(config);
+    const parsed = rules.parseOAuthServerConfig(config);
     const field = configFields().find((key) => canonicalJson(parsed[key as keyof OAuthServerConfig]) !== canonicalJson((config as Record<string, unknown>)[key]));
     return field === undefined ? undefined : invalid(`config.${field}`, 'must be in its stored form (createServer normalises it)');
   } catch (error) {
