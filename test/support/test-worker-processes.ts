@@ -7,7 +7,7 @@ import { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } fro
 export function startTestWorkerProcess(
   temporal: { address: string; namespace: string },
   taskQueue: string,
-  options: Pick<WorkerProcessOptions, 'workflowBundlePath' | 'maxCachedWorkflows'> = {},
+  options: Pick<WorkerProcessOptions, 'workflowBundlePath' | 'maxCachedWorkflows' | 'fanOutSignalsInFlight'> = {},
 ): Promise<WorkerProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, [CODEC_KEY_FILE_ENV]: CODEC_KEYS_FIXTURE };
   delete env[CODEC_KEYS_ENV];

@@ -8,7 +8,7 @@
  * the plugin reads them when it is given none. With TEMPORAL_ADDRESS set, the connection's TLS and
  * API key come from the TEMPORAL_* settings too. WORKER_WORKFLOW_BUNDLE names a bundle built once for
  * many processes (bundling in each would cost every process seconds of CPU), and
- * WORKER_MAX_CACHED_WORKFLOWS sets the worker's cache. Prints `ready <identity>` once the worker runs,
+ * WORKER_MAX_CACHED_WORKFLOWS sets the worker's cache, WORKER_FAN_OUT_SIGNALS_IN_FLIGHT the plugin's fanOutSignalsInFlight. Prints `ready <identity>` once the worker runs,
  * shuts down on SIGTERM and then prints `executed webServiceCall <n>`: the activities it ran.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   let executed = 0;
   const bundlePath = process.env.WORKER_WORKFLOW_BUNDLE;
   const maxCachedWorkflows = process.env.WORKER_MAX_CACHED_WORKFLOWS;
+  const fanOutSignalsInFlight = process.env.WORKER_FAN_OUT_SIGNALS_IN_FLIGHT;
   try {
     const worker = await Worker.create({
       connection,
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
       identity,
       ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
       ...(maxCachedWorkflows ? { maxCachedWorkflows: Number(maxCachedWorkflows) } : {}),
-      plugins: [new TemporalOAuthPlugin()],
+      plugins: [new TemporalOAuthPlugin(fanOutSignalsInFlight ? { fanOutSignalsInFlight: Number(fanOutSignalsInFlight) } : {})],
       interceptors: {
         activity: [
           (context) => ({

@@ -10,6 +10,8 @@ export interface WorkerProcess {
   stop(): Promise<number>;
   /** Makes sure the process is gone (SIGKILL if it does not stop on SIGTERM). */
   kill(): Promise<void>;
+  /** SIGKILL at once, as a crash: nothing in flight is finished or reported. */
+  crash(): Promise<void>;
 }
 
 export interface WorkerProcessOptions {
@@ -21,6 +23,8 @@ export interface WorkerProcessOptions {
   workflowBundlePath?: string;
   /** The worker's maxCachedWorkflows, instead of the SDK's default from the heap size. */
   maxCachedWorkflows?: number;
+  /** The plugin's fanOutSignalsInFlight, instead of its default (all at once). */
+  fanOutSignalsInFlight?: number;
 }
 
 /** What is kept of the process's output to find its `ready` and `executed` lines: a DEBUG log can be large. */
@@ -30,13 +34,14 @@ const KEPT_OUTPUT_CHARS = 64_000;
 export async function startWorkerProcess(
   temporal: { address: string; namespace: string },
   taskQueue: string,
-  { env = process.env, onOutput, workflowBundlePath, maxCachedWorkflows }: WorkerProcessOptions = {},
+  { env = process.env, onOutput, workflowBundlePath, maxCachedWorkflows, fanOutSignalsInFlight }: WorkerProcessOptions = {},
 ): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'worker-process.js'), temporal.address, temporal.namespace, taskQueue], {
     env: {
       ...env,
       ...(workflowBundlePath ? { WORKER_WORKFLOW_BUNDLE: workflowBundlePath } : {}),
       ...(maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
+      ...(fanOutSignalsInFlight ? { WORKER_FAN_OUT_SIGNALS_IN_FLIGHT: String(fanOutSignalsInFlight) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,6 +91,11 @@ export async function startWorkerProcess(
         child.kill('SIGKILL');
         await exited;
       });
+    },
+    async crash() {
+      if (gone()) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
