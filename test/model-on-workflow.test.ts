@@ -54,7 +54,7 @@ const step = fc
     { arbitrary: commandArbitraries.tokenAnswer.filter((command) => !command.stale && !command.outcome.ok), weight: 3 },
     { arbitrary: commandArbitraries.tokenAnswer.filter((command) => command.stale), weight: 1 },
     { arbitrary: commandArbitraries.register, weight: 2 },
-    { arbitrary: commandArbitraries.dependentEnds, weight: 2 },
+    { arbitrary: commandArbitraries.dependentsEnd, weight: 2 },
   )
   .map((command: Command) => new OnBoth(command));
 

@@ -131,7 +131,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     const running = apply(event);
     if (running) await running;
   };
-  const dependents = new Dependents((workflowId) => void apply({ type: 'dependentEnded', workflowId }));
+  const dependents = new Dependents((workflowId) => void apply({ type: 'dependentsEnded', workflowIds: [workflowId] }));
   const carryOut = (command: ServerCommand): Promise<void> | undefined => {
     switch (command.type) {
       case 'startTokenRequest':
@@ -161,7 +161,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
       fanOutInputs(message, workflowIds).map(async (input) => {
         try {
           const { ended } = await fanOutActivities().tellOAuthDependents(input);
-          for (const workflowId of ended) void apply({ type: 'dependentEnded', workflowId });
+          if (ended.length > 0) void apply({ type: 'dependentsEnded', workflowIds: ended });
         } catch (error) {
           // Only after an hour of failed attempts: the server goes on, and says whom it could not tell.
           const dependents = 'workflowIds' in input ? input.workflowIds.length : workflowIds.length;
@@ -300,7 +300,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
     },
   );
   wf.setHandler(unregisterDependentSignal, (registration) => {
-    if (arrivedEncrypted(registration) && isDependentRegistration(registration)) void apply({ type: 'dependentEnded', workflowId: registration.workflowId });
+    if (arrivedEncrypted(registration) && isDependentRegistration(registration)) void apply({ type: 'dependentsEnded', workflowIds: [registration.workflowId] });
   });
   wf.setHandler(
     deleteUpdate,

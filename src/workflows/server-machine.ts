@@ -135,7 +135,8 @@ export type ServerEvent =
   /** The driver's timer for the scheduled recovery probe fired. */
   | { type: 'probeDue'; at: number }
   | { type: 'dependentsRegistered'; workflowIds: readonly string[] }
-  | { type: 'dependentEnded'; workflowId: string };
+  /** Dependents that ended, or asked to be forgotten: one fan-out can find thousands ended at once. */
+  | { type: 'dependentsEnded'; workflowIds: readonly string[] };
 
 export type Outcome = 'settled' | 'deleted';
 
@@ -351,8 +352,12 @@ export function step(state: ServerMachineState, event: ServerEvent, rules: Machi
       const added = event.workflowIds.filter((id) => !known.has(id) && known.add(id));
       return unchanged(added.length ? { ...state, dependents: [...state.dependents, ...added] } : state);
     }
-    case 'dependentEnded':
-      return unchanged(state.dependents.includes(event.workflowId) ? { ...state, dependents: state.dependents.filter((id) => id !== event.workflowId) } : state);
+    case 'dependentsEnded': {
+      // One pass whatever the number ended: one by one, 24,000 took longer than a workflow task may.
+      const ended = new Set(event.workflowIds);
+      const remaining = state.dependents.filter((id) => !ended.has(id));
+      return unchanged(remaining.length < state.dependents.length ? { ...state, dependents: remaining } : state);
+    }
   }
 }
 

@@ -28,7 +28,7 @@ import {
   Authorize,
   CONFIGS,
   Delete,
-  DependentEnds,
+  DependentsEnd,
   Edit,
   LoopStartsRequest,
   Register,
@@ -259,7 +259,7 @@ export class ModelReplay {
     else if (command instanceof Delete) await this.remove(command.force, model);
     else if (command instanceof TokenAnswer) await this.answer(command, model);
     else if (command instanceof Register) await this.register(command.ids, before);
-    else if (command instanceof DependentEnds) settles = await this.end(command.id, before);
+    else if (command instanceof DependentsEnd) settles = await this.end(command.ids, before);
     // The workflow's loop starts a request as soon as it is asked for: syncRequest has already seen it arrive.
     else if (!(command instanceof LoopStartsRequest)) throw new Error(`${step}: no real counterpart`);
     await this.syncRequest(before, model);
@@ -366,13 +366,18 @@ export class ModelReplay {
   }
 
   /** Returns whether the server learns of it later (a signal). */
-  private async end(id: string, before: ModelBefore): Promise<boolean> {
-    const probe = this.probes.get(id);
-    if (!probe) return false;
-    this.probes.delete(id);
-    await probe.signal(finishSignal);
-    assert.equal(await within(workflowOutcome(probe.result(), (status) => status), STEP_DEADLINE_MS, `dependent ${id} ends`), availabilityOf(before), `dependent ${id} ends`);
-    return true;
+  /** Each probe the model knows ends as a dependent does, telling the server on its way out. */
+  private async end(ids: readonly string[], before: ModelBefore): Promise<boolean> {
+    let ended = false;
+    for (const id of ids) {
+      const probe = this.probes.get(id);
+      if (!probe) continue;
+      this.probes.delete(id);
+      await probe.signal(finishSignal);
+      assert.equal(await within(workflowOutcome(probe.result(), (status) => status), STEP_DEADLINE_MS, `dependent ${id} ends`), availabilityOf(before), `dependent ${id} ends`);
+      ended = true;
+    }
+    return ended;
   }
 
   /** The endpoint's answer for a model's token outcome, and the token it hands out. */

@@ -492,16 +492,19 @@ export class Register implements Command {
   toString = () => `register ${this.ids.join(',')}`;
 }
 
-export class DependentEnds implements Command {
-  constructor(readonly id: string) {}
+/** Dependents that end together, as a fan-out finds them, registered or not. */
+export class DependentsEnd implements Command {
+  constructor(readonly ids: string[]) {}
   check = () => true;
   run(model: Model, real: Harness): void {
-    real.apply({ type: 'dependentEnded', workflowId: this.id });
-    real.heard.delete(this.id);
-    model.dependents.delete(this.id);
+    real.apply({ type: 'dependentsEnded', workflowIds: this.ids });
+    for (const id of this.ids) {
+      real.heard.delete(id);
+      model.dependents.delete(id);
+    }
     real.checkInvariants(model);
   }
-  toString = () => `${this.id} ends`;
+  toString = () => `${this.ids.join(',')} end`;
 }
 
 export class ContinueAsNew implements Command {
@@ -550,7 +553,7 @@ export const commandArbitraries = {
   refreshDue: fc.constant(new RefreshDue()),
   probeDue: fc.constant(new ProbeDue()),
   register: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new Register(ids)),
-  dependentEnds: fc.constantFrom(...DEPENDENTS).map((id) => new DependentEnds(id)),
+  dependentsEnd: fc.subarray(DEPENDENTS, { minLength: 1 }).map((ids) => new DependentsEnd(ids)),
   continueAsNew: fc.constant(new ContinueAsNew()),
   timePasses: fc.integer({ min: 1, max: 40_000 }).map((ms) => new TimePasses(ms)),
 };
@@ -569,7 +572,7 @@ export const serverCommands = fc.commands(
       { arbitrary: commandArbitraries.refreshDue, weight: 2 },
       { arbitrary: commandArbitraries.probeDue, weight: 3 },
       { arbitrary: commandArbitraries.register, weight: 3 },
-      { arbitrary: commandArbitraries.dependentEnds, weight: 2 },
+      { arbitrary: commandArbitraries.dependentsEnd, weight: 2 },
       { arbitrary: commandArbitraries.continueAsNew, weight: 2 },
       { arbitrary: commandArbitraries.timePasses, weight: 3 },
     ),
