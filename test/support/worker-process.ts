@@ -7,9 +7,10 @@
  * The codec keys come from the environment (TEMPORAL_OAUTH_CODEC_KEY_FILE=CODEC_KEYS_FIXTURE), as
  * the plugin reads them when it is given none. With TEMPORAL_ADDRESS set, the connection's TLS and
  * API key come from the TEMPORAL_* settings too. WORKER_WORKFLOW_BUNDLE names a bundle built once for
- * many processes (bundling in each would cost every process seconds of CPU), and
- * WORKER_MAX_CACHED_WORKFLOWS sets the worker's cache, WORKER_FAN_OUT_SIGNALS_IN_FLIGHT the plugin's fanOutSignalsInFlight. Prints `ready <identity>` once the worker runs,
- * shuts down on SIGTERM and then prints `executed webServiceCall <n>`: the activities it ran.
+ * many processes (bundling in each would cost every process seconds of CPU),
+ * WORKER_MAX_CACHED_WORKFLOWS sets the worker's cache and WORKER_FAN_OUT_SIGNALS_IN_FLIGHT the
+ * plugin's fanOutSignalsInFlight. Prints `ready <identity>` once the worker runs, shuts down on
+ * SIGTERM and then prints `executed webServiceCall <n>`: the activities it ran.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
