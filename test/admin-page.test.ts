@@ -219,8 +219,8 @@ describe('the OAuth servers admin page (in Chromium)', () => {
     );
   });
 
-  it('saves a server by its issuer alone (the token URL left blank), which reaches OK, and Edit shows the issuer and a blank token URL', async function () {
-    this.timeout(60_000);
+  it('saves a server by its issuer alone (the token URL left blank), which reaches OK, and Edit shows the issuer and a blank token URL; a token URL added and then blanked in Edit is removed, and blanking the issuer too is refused beside the field', async function () {
+    this.timeout(90_000);
     const bed = testBed();
     const name = `page-${randomUUID().slice(0, 6)}-issuer`;
     const good = bed.serverConfig('client_secret_post');
@@ -245,6 +245,23 @@ describe('the OAuth servers admin page (in Chromium)', () => {
         await openEdit(page, name);
         assert.equal(await page.inputValue('#f-token-url'), '');
         assert.equal(await page.inputValue('#f-issuer'), bed.authorizationServer.issuer);
+
+        const tokenUrlIs = (expected: string | undefined, what: string) =>
+          eventually(async () => ((await showServer(bed.client, name)).config.accessTokenUrl === expected ? true : undefined), { what });
+        await page.fill('#f-token-url', bed.authorizationServer.tokenEndpoint);
+        await page.click('#save-server');
+        await tokenUrlIs(bed.authorizationServer.tokenEndpoint, 'the token URL added');
+        await openEdit(page, name);
+        await page.fill('#f-token-url', '');
+        await page.click('#save-server');
+        await tokenUrlIs(undefined, 'the blanked token URL removed');
+
+        await openEdit(page, name);
+        await page.fill('#f-issuer', '');
+        await page.click('#save-server');
+        await page.locator('[data-error-for="accessTokenUrl"]:not(:empty)').waitFor();
+        assert.match(await page.locator('[data-error-for="accessTokenUrl"]').innerText(), /accessTokenUrl or issuer must be set/);
+        assert.equal((await showServer(bed.client, name)).config.issuer, bed.authorizationServer.issuer, 'an edit leaving neither was saved');
       } finally {
         await context.close();
         await admin.close();

@@ -190,6 +190,33 @@ describe('the temporal-oauth CLI', () => {
     }
   });
 
+  it('edit --issuer adds the issuer and --no-access-token-url removes the token URL, so that the endpoint is discovered (authorize OK); --no-issuer then is refused with exit 1 naming the rule', async () => {
+    const bed = testBed();
+    await bed.withWorker(async (taskQueue) => {
+      const { clientId, secret } = bed.clients.client_secret_basic;
+      const name = uniqueName('cli-issuer');
+      const env = { ...cliEnvironment(), TEMPORAL_OAUTH_TASK_QUEUE: taskQueue };
+      const create = ['servers', 'create', '--name', name, '--client-id', clientId, '--access-token-url', bed.authorizationServer.tokenEndpoint, '--scope', API_SCOPES, '--secret-stdin'];
+      expectExit(await cli(create, { env, stdin: secret }), 0, 'create with a token URL');
+
+      const withIssuer = await cli(['servers', 'edit', name, '--issuer', bed.authorizationServer.issuer, '--json']);
+      expectExit(withIssuer, 0, 'edit --issuer');
+      assert.equal((JSON.parse(withIssuer.stdout) as { config: { issuer?: string } }).config.issuer, bed.authorizationServer.issuer);
+      const withoutUrl = await cli(['servers', 'edit', name, '--no-access-token-url', '--json']);
+      expectExit(withoutUrl, 0, 'edit --no-access-token-url');
+      const { config } = JSON.parse(withoutUrl.stdout) as { config: { accessTokenUrl?: string; issuer?: string } };
+      assert.deepEqual([config.accessTokenUrl, config.issuer], [undefined, bed.authorizationServer.issuer]);
+      const authorized = await cli(['servers', 'authorize', name]);
+      expectExit(authorized, 0, 'authorize through the discovered endpoint');
+      assert.match(authorized.stdout, /: OK, token expires/);
+
+      const neither = await cli(['servers', 'edit', name, '--no-issuer']);
+      expectExit(neither, 1, 'edit --no-issuer without a token URL');
+      assert.match(neither.stderr, /accessTokenUrl or issuer must be set/);
+      expectExit(await cli(['servers', 'delete', name]), 0, 'delete');
+    });
+  });
+
   it('history: who created, edited (the settings changed), authorized and deleted a server, --actor or the OS user; --auto-recover turns probing on and --no-auto-recover off', async () => {
     const bed = testBed();
     await bed.withWorker(async (taskQueue) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { AUTH_METHODS, authorizeServer, createServer, TokenRequestError, type AuthMethod } from '../src';
+import { AUTH_METHODS, authorizeServer, createServer, editServer, ServerChangeRejectedError, showServer, TokenRequestError, type AuthMethod } from '../src';
+import { startBreakableTokenEndpoint } from './support/breakable-token-endpoint';
 import { discoverIssuer, MAX_METADATA_BYTES } from '../src/oauth/discovery';
 import { callFromWorkflow } from './support/run-workflow';
 import { startRecordingProxy, startScriptedEndpoint, type RecordedRequest, type ScriptedResponse, type TokenEndpoint } from './support/token-endpoints';
@@ -59,6 +60,41 @@ describe('issuer discovery: a server configured by issuer alone', () => {
       assert.deepEqual(audiences, jwt.includes(method) ? [bed.authorizationServer.issuer] : []);
     });
   }
+
+  it('an edit that removes the token URL (null) turns the server to its issuer: the next authorize reads the endpoint from the metadata; what would leave neither, or remove a setting that cannot go, is refused by name', async () => {
+    const bed = testBed();
+    const deadEndpoint = await startBreakableTokenEndpoint(bed.authorizationServer.tokenEndpoint);
+    deadEndpoint.break();
+    try {
+      await bed.withWorker(async (taskQueue) => {
+        const config = bed.serverConfig('client_secret_basic', { accessTokenUrl: deadEndpoint.url, issuer: bed.authorizationServer.issuer, maxRetryAttempts: 1 });
+        assert.equal((await createServer(bed.client, config, { taskQueue })).status, 'Error');
+        const edited = await editServer(bed.client, config.name, { accessTokenUrl: null });
+        assert.equal(edited.config.accessTokenUrl, undefined);
+        assert.equal(edited.config.issuer, bed.authorizationServer.issuer);
+        const authorized = await authorizeServer(bed.client, config.name);
+        assert.equal(authorized.status, 'OK', JSON.stringify(authorized.disabledReason));
+        const result = await callFromWorkflow(taskQueue, { server: config.name, url: `${bed.api.url}/whoami` });
+        assert.equal(result.status, 200);
+
+        await assert.rejects(editServer(bed.client, config.name, { issuer: null }), (error: unknown) => {
+          assert.ok(error instanceof ServerChangeRejectedError);
+          assert.match(error.message, /accessTokenUrl or issuer must be set/);
+          return true;
+        });
+        await assert.rejects(editServer(bed.client, config.name, { scope: null } as never), (error: unknown) => {
+          assert.ok(error instanceof ServerChangeRejectedError);
+          assert.match(error.message, /scope/);
+          return true;
+        });
+        const kept = await showServer(bed.client, config.name);
+        assert.equal(kept.status, 'OK');
+        assert.equal(kept.config.issuer, bed.authorizationServer.issuer);
+      });
+    } finally {
+      await deadEndpoint.close();
+    }
+  });
 
   it('metadata naming another issuer: Error after one attempt with issuer_mismatch naming both, no token request sent anywhere, OpenID Connect discovery tried after RFC 8414', async () => {
     const bed = testBed();

@@ -1,4 +1,5 @@
 import { parseOAuthServerConfig } from '../oauth/config';
+import { withChanges } from '../contract/server-changes';
 import type { PublicServerConfig, ServerChanges } from '../contract/definitions';
 
 /**
@@ -13,5 +14,5 @@ const KEPT_SECRET = { source: 'external', ref: 'kept:stored-secret' } as const;
  */
 export function checkChanges(current: PublicServerConfig, changes: ServerChanges): void {
   const kept = current.clientSecret.source === 'external' ? current.clientSecret : KEPT_SECRET;
-  parseOAuthServerConfig({ ...current, ...changes, name: current.name, clientSecret: changes.clientSecret ?? kept });
+  parseOAuthServerConfig(withChanges({ ...current, clientSecret: kept }, changes));
 }

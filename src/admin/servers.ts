@@ -23,6 +23,7 @@ import type { oauthServerWorkflow } from '../workflows/oauth-server';
 import { OAUTH_SERVER_CATEGORY, OAUTH_SERVER_NAME, OAUTH_SERVER_STATUS } from '../contract/search-attributes';
 import { actorProblem } from '../contract/actor';
 import { ServerFailure } from '../contract/failures';
+import { isClearable } from '../contract/server-changes';
 import { ServerAlreadyExistsError, ServerChangeRejectedError, ServerNotFoundError, ServerUnreachableError } from './errors';
 
 /** Every change is kept in the server's history with who made it (see serverHistory). */
@@ -155,6 +156,8 @@ function normalisedChanges(name: string, changes: ServerChanges): NormalisedServ
     const schema = Object.hasOwn(fields, field) ? fields[field] : undefined;
     if (value === undefined || field === 'name') {
       if (value !== undefined) normalised[field] = value;
+    } else if (value === null && isClearable(field)) {
+      normalised[field] = null;
     } else if (!schema) {
       issues.push({ field, message: `${field} is not a setting of an OAuth server` });
     } else {

@@ -43,6 +43,7 @@ function addServerOptions(command: Command): Command {
     .addOption(new Option('--auth-method <method>', 'how the client authenticates').choices(AUTH_METHODS))
     .option('--client-id <id>', 'client ID')
     .option('--access-token-url <url>', "the authorization server's token endpoint")
+    .option('--issuer <url>', "the authorization server's issuer: its metadata names the token endpoint when --access-token-url is left out")
     .option('--scope <scope>', 'space-separated scopes to request')
     .option('--include-scope', 'send the scope in token requests (default)')
     .option('--no-include-scope', 'do not send the scope')
@@ -194,14 +195,17 @@ export function cliProgram(io: Io = processIo): { run(argv: string[]): Promise<E
       .command('edit')
       .description('change settings (a left-out secret is kept); the server must then be authorized again')
       .argument('<name>'),
-  ).action(async (name: string, options: ServerFlags & { json?: boolean }) => {
-    // Read first: a wrong command line is refused before connecting.
-    const changes = await serverChanges(options);
-    const by = actor();
-    const view = await editServer(await client(), name, changes, by);
-    print(options.json, view, () => serverDetails(view));
-    if (view.status === 'NotAuthorized') io.stderr(`Saved. OAuth server ${view.config.name} is Not authorized until \`temporal-oauth servers authorize ${view.config.name}\`.`);
-  });
+  )
+    .option('--no-access-token-url', "remove the token endpoint: it is then discovered from the issuer's metadata")
+    .option('--no-issuer', 'remove the issuer')
+    .action(async (name: string, options: ServerFlags & { json?: boolean }) => {
+      // Read first: a wrong command line is refused before connecting.
+      const changes = await serverChanges(options);
+      const by = actor();
+      const view = await editServer(await client(), name, changes, by);
+      print(options.json, view, () => serverDetails(view));
+      if (view.status === 'NotAuthorized') io.stderr(`Saved. OAuth server ${view.config.name} is Not authorized until \`temporal-oauth servers authorize ${view.config.name}\`.`);
+    });
 
   servers
     .command('authorize')

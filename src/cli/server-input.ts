@@ -12,7 +12,10 @@ export interface ServerFlags {
   category?: string;
   authMethod?: OAuthServerConfigInput['authMethod'];
   clientId?: string;
-  accessTokenUrl?: string;
+  /** false: `--no-access-token-url` (edit only), which removes it. */
+  accessTokenUrl?: string | false;
+  /** false: `--no-issuer` (edit only), which removes it. */
+  issuer?: string | false;
   scope?: string;
   includeScope?: boolean;
   maxRetryAttempts?: number;
@@ -115,7 +118,8 @@ async function settingsFrom(flags: ServerFlags): Promise<Record<string, unknown>
     category: flags.category,
     authMethod: flags.authMethod,
     clientId: flags.clientId,
-    accessTokenUrl: flags.accessTokenUrl,
+    accessTokenUrl: removedAsNull(flags.accessTokenUrl),
+    issuer: removedAsNull(flags.issuer),
     scope: flags.scope,
     includeScope: flags.includeScope,
     maxRetryAttempts: flags.maxRetryAttempts,
@@ -129,6 +133,11 @@ async function settingsFrom(flags: ServerFlags): Promise<Record<string, unknown>
   };
   for (const [field, value] of Object.entries(fromFlags)) if (value !== undefined) settings[field] = value;
   return settings;
+}
+
+/** A `--no-…` flag gives false: in the changes, null removes the setting. */
+function removedAsNull(value: string | false | undefined): string | null | undefined {
+  return value === false ? null : value;
 }
 
 const NO_SECRET = 'give the client secret with --secret-stdin, --secret-file or --secret-ref (never on the command line), or as clientSecret in --file';

@@ -148,14 +148,23 @@ export const unregisterDependentSignal = defineSignal<[DependentRegistration]>('
 export const serverAvailabilitySignal = defineSignal<[ServerAvailability]>('oauthServerAvailability');
 export const dependentsQuery = defineQuery<string[]>('dependents');
 
+/**
+ * The optional settings an edit can remove by giving null: without the token URL, the token
+ * endpoint is discovered from the issuer's metadata; without the issuer, the token URL is the
+ * client assertion's audience.
+ */
+export const CLEARABLE_FIELDS = ['accessTokenUrl', 'issuer'] as const;
+export type ClearableField = (typeof CLEARABLE_FIELDS)[number];
+type Clearing<Config> = { [Field in ClearableField & keyof Config]?: Config[Field] | null };
+
 /** Every field but the name may change; a left-out clientSecret keeps the stored one. */
-export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name'>> & { name?: string };
+export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name' | ClearableField>> & { name?: string } & Clearing<OAuthServerConfigInput>;
 /**
  * What the edit update carries: changes in the form they are stored in (defaults filled in,
  * durations in milliseconds), which editServer makes of ServerChanges. The workflow checks them in
  * its validator and stores them as they are, so replaying an edit never depends on today's rules.
  */
-export type NormalisedServerChanges = Partial<Omit<OAuthServerConfig, 'name'>> & { name?: string };
+export type NormalisedServerChanges = Partial<Omit<OAuthServerConfig, 'name' | ClearableField>> & { name?: string } & Clearing<OAuthServerConfig>;
 /**
  * Saves new settings. A server that was authorized loses its token and must be authorized again.
  * The request beside the changes names who made them (older clients sent the changes only).

@@ -22,6 +22,7 @@ import {
   type NormalisedServerChanges,
 } from '../contract/definitions';
 import { NON_RETRYABLE_TOKEN_FAILURES, nonRetryable, REFRESH_NOT_DUE, ServerFailure } from '../contract/failures';
+import { withChanges } from '../contract/server-changes';
 import { Dependents } from './dependents';
 import { disabledReasonFrom } from './disabled-reason';
 import { chunksOfCount, chunksWithinBytes, LEGACY_FAN_OUT_CHUNK } from './fan-out-chunks';
@@ -58,7 +59,6 @@ import {
   checkArrivedEncrypted,
   checkServerChanges,
   isDependentRegistration,
-  mergeChanges,
   startConfigProblem,
 } from './server-requests';
 
@@ -271,7 +271,7 @@ export async function oauthServerWorkflow(input: OAuthServerWorkflowInput): Prom
   wf.setHandler(
     editUpdate,
     async (changes: NormalisedServerChanges, request?: AdminRequest) => {
-      await applyAndWait({ type: 'edit', config: mergeChanges(state.config, changes), at: workflowNow(), actor: request?.actor });
+      await applyAndWait({ type: 'edit', config: withChanges(state.config, changes), at: workflowNow(), actor: request?.actor });
       return viewOf(state);
     },
     {

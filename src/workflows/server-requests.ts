@@ -13,6 +13,7 @@ import {
 } from '../contract/definitions';
 import { nonRetryable, ServerFailure } from '../contract/failures';
 import { arrivedEncrypted } from './encrypted-input';
+import { withChanges } from '../contract/server-changes';
 import { canonicalJson } from './canonical-json';
 import { configRules } from './config-rules';
 import { DEPENDENTS_BUDGET_BYTES, dependentsBytes } from './fan-out-chunks';
@@ -134,12 +135,6 @@ function configFields(): string[] {
   return Object.keys(configRules().oauthServerConfigSchema.shape);
 }
 
-/** The settings after an edit: no parsing, so that replaying an edit never depends on today's rules. */
-export function mergeChanges(config: OAuthServerConfig, changes: NormalisedServerChanges): OAuthServerConfig {
-  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  return { ...config, ...defined, name: config.name };
-}
-
 /**
  * An edit must leave a valid configuration and be in the form it is stored in (what editServer
  * sends: defaults filled in, durations in milliseconds, origins and scope normalised), since the
@@ -151,7 +146,7 @@ export function checkServerChanges(config: OAuthServerConfig, payload: unknown):
   if (changes.name !== undefined && (typeof changes.name !== 'string' || normaliseServerName(changes.name) !== normaliseServerName(config.name))) {
     throw invalid('name', 'an OAuth server cannot be renamed; create a new one and delete this one');
   }
-  const merged = mergeChanges(config, changes);
+  const merged = withChanges(config, changes);
   const parsed = configRules().parseOAuthServerConfig(merged);
   const unnormalised = fields.find((field) => canonicalJson(parsed[field as keyof OAuthServerConfig]) !== canonicalJson(merged[field as keyof OAuthServerConfig]));
   if (unnormalised !== undefined) throw invalid(unnormalised, 'must be sent in its stored form (editServer normalises it)');
