@@ -85,7 +85,7 @@ describe('a worker that crashes in the middle of a fan-out', () => {
         const fanOut = await completedFanOut(server);
         assert.ok(fanOut.attempt >= 2, `the fan-out completed on attempt ${fanOut.attempt}`);
         // The fan-out runs on the token-request worker beside the process's worker, which names itself after it.
-        assert.ok(fanOut.identity.startsWith(second.identity), `the worker left completed the fan-out, not ${fanOut.identity}`);
+        assert.equal(fanOut.identity, `${second.identity} token requests`, 'the worker left completed the fan-out');
 
         await Promise.all([...toldBeforeCrash, ...untoldAtCrash].map((probe) => probe.signal('finish')));
       });
@@ -100,18 +100,18 @@ function statusesOf(probes: readonly WorkflowHandle<typeof dependentProbe>[]): P
   return Promise.all(probes.map((probe) => probe.query(probeStatusQuery)));
 }
 
-/** The attempt and worker of the server's last completed fan-out activity, from its history. */
+/** The attempt and worker that completed the server's one fan-out activity, from its history. */
 async function completedFanOut(server: WorkflowHandle): Promise<{ attempt: number; identity: string }> {
   const events = (await server.fetchHistory()).events ?? [];
-  const scheduled = new Map(
-    events
-      .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'tellOAuthDependents')
-      .map((event) => [String(event.eventId), event]),
+  const scheduled = events.filter(
+    (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'tellOAuthDependents',
   );
-  const started = events.filter(
-    (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && scheduled.has(String(event.activityTaskStartedEventAttributes?.scheduledEventId)),
+  assert.equal(scheduled.length, 1, 'fan-out activities scheduled');
+  const completed = events.find(
+    (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && String(event.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled[0]!.eventId),
   );
-  const last = started.at(-1)?.activityTaskStartedEventAttributes;
-  if (!last) throw new Error('the server has no started fan-out activity in its history');
-  return { attempt: last.attempt ?? 0, identity: last.identity ?? '' };
+  const startedEventId = String(completed?.activityTaskCompletedEventAttributes?.startedEventId);
+  const started = events.find((event) => String(event.eventId) === startedEventId)?.activityTaskStartedEventAttributes;
+  if (!completed || !started) throw new Error('the fan-out activity did not complete');
+  return { attempt: started.attempt ?? 0, identity: started.identity ?? '' };
 }

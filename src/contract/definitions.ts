@@ -157,7 +157,10 @@ export const CLEARABLE_FIELDS = ['accessTokenUrl', 'issuer'] as const;
 export type ClearableField = (typeof CLEARABLE_FIELDS)[number];
 type Clearing<Config> = { [Field in ClearableField & keyof Config]?: Config[Field] | null };
 
-/** Every field but the name may change; a left-out clientSecret keeps the stored one. */
+/**
+ * Every field but the name may change; a left-out clientSecret keeps the stored one; null removes
+ * accessTokenUrl or issuer (one of them must remain).
+ */
 export type ServerChanges = Partial<Omit<OAuthServerConfigInput, 'name' | ClearableField>> & { name?: string } & Clearing<OAuthServerConfigInput>;
 /**
  * What the edit update carries: changes in the form they are stored in (defaults filled in,

@@ -365,8 +365,10 @@ export class ModelReplay {
     }
   }
 
-  /** Returns whether the server learns of it later (a signal). */
-  /** Each probe the model knows ends as a dependent does, telling the server on its way out. */
+  /**
+   * Each probe the model knows ends as a dependent does, telling the server on its way out. Returns
+   * whether the server learns of any later (a signal).
+   */
   private async end(ids: readonly string[], before: ModelBefore): Promise<boolean> {
     let ended = false;
     for (const id of ids) {

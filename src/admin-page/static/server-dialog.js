@@ -157,11 +157,11 @@ export class ServerDialog {
     };
     if (f.category.value.trim() !== '') config.category = f.category.value.trim();
     // Either may be left blank: with the issuer alone, the token endpoint comes from its metadata.
-    // An edit that blanks one removes it (null); otherwise the server would keep what the admin erased.
+    // An edit that blanks one the server has removes it (null); otherwise the server would keep what the admin erased.
     for (const field of ['accessTokenUrl', 'issuer']) {
       const value = f[field].value.trim();
       if (value !== '') config[field] = value;
-      else if (this.editing) config[field] = null;
+      else if (this.editing?.config[field] !== undefined) config[field] = null;
     }
     if (f.secretSource.value === 'external') config.clientSecret = { source: 'external', ref: f.secretRef.value.trim() };
     else if (f.secretValue.value !== '' || this.editing?.config.clientSecret.source !== 'local') config.clientSecret = { source: 'local', value: f.secretValue.value };
