@@ -219,7 +219,7 @@ describe('the OAuth servers admin page (in Chromium)', () => {
     );
   });
 
-  it('saves a server by its issuer alone (the token URL left blank), which reaches OK, and Edit shows the issuer and a blank token URL; a token URL added and then blanked in Edit is removed, and blanking the issuer too is refused beside the field', async function () {
+  it('saves a server by its issuer alone (the token URL left blank), which reaches OK, and Edit shows the issuer and a blank token URL; a token URL (and a category) added and then blanked in Edit are removed (the category back to Default), and blanking the issuer too is refused beside the field', async function () {
     this.timeout(90_000);
     const bed = testBed();
     const name = `page-${randomUUID().slice(0, 6)}-issuer`;
@@ -249,12 +249,16 @@ describe('the OAuth servers admin page (in Chromium)', () => {
         const tokenUrlIs = (expected: string | undefined, what: string) =>
           eventually(async () => ((await showServer(bed.client, name)).config.accessTokenUrl === expected ? true : undefined), { what });
         await page.fill('#f-token-url', bed.authorizationServer.tokenEndpoint);
+        await page.fill('#f-category', 'Billing');
         await page.click('#save-server');
         await tokenUrlIs(bed.authorizationServer.tokenEndpoint, 'the token URL added');
+        assert.equal((await showServer(bed.client, name)).config.category, 'Billing');
         await openEdit(page, name);
         await page.fill('#f-token-url', '');
+        await page.fill('#f-category', '');
         await page.click('#save-server');
         await tokenUrlIs(undefined, 'the blanked token URL removed');
+        assert.equal((await showServer(bed.client, name)).config.category, 'Default');
 
         await openEdit(page, name);
         await page.fill('#f-issuer', '');

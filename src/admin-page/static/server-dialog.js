@@ -155,7 +155,10 @@ export class ServerDialog {
       postParams: this.postParams.get(),
       autoRecover: f.autoRecover.checked ? { initialDelay: seconds(f.recoverInitialDelay.value), maxDelay: seconds(f.recoverMaxDelay.value) } : false,
     };
-    if (f.category.value.trim() !== '') config.category = f.category.value.trim();
+    const category = f.category.value.trim();
+    if (category !== '') config.category = category;
+    // Blank means the default the field shows, on Edit too: otherwise the server would keep what the admin erased.
+    else if (this.editing) config.category = f.category.placeholder;
     // Either may be left blank: with the issuer alone, the token endpoint comes from its metadata.
     // An edit that blanks one the server has removes it (null); otherwise the server would keep what the admin erased.
     for (const field of ['accessTokenUrl', 'issuer']) {
