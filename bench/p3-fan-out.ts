@@ -10,6 +10,7 @@ import type { BenchBed } from './bed';
 import type { BenchOptions } from './options';
 import { inLanes, range } from './lanes';
 import { eventTimeMs } from '../test/support/event-time';
+import { cpuMeter, type CpuSpent } from './metrics';
 import { interleavedRounds, median, medianOf, ratioOfRounds, rounded, type Figure } from './report';
 import { P3_HEARD, P3_HEARD_AT_MS, P3_POPULATION, wokenBy } from './p3-marks';
 import { dependentTaskTimes, sampleOf, type DependentTaskTimes } from './p3-task-times';
@@ -64,6 +65,8 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
   const phases: FanOutPhases[] = [];
   const watcherTasks: DependentTaskTimes[] = [];
   const waiterTasks: DependentTaskTimes[] = [];
+  const watcherCpu: CpuSpent[] = [];
+  const waiterCpu: CpuSpent[] = [];
   try {
     const measured = await bed.withWorker(
       async (taskQueue) => {
@@ -86,18 +89,21 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
             if (registered !== dependents) throw new Error(`P3: the server lists ${registered} dependents, not ${dependents}`);
             const before = await settledHistoryLength(server);
             endpoint.break();
+            const cpu = await cpuMeter(bed.devServerPid);
             const startedAt = Date.now();
             await authorizeServer(bed.client, config.name);
             const heardAt = await lastHeard(bed, population, 'Error');
             eventsPerDisable.push((await settledHistoryLength(server)) - before);
+            const cpuSpent = await cpu();
             const phase = await fanOutPhases(server, before, startedAt, heardAt);
             const tasks = await dependentTaskTimes(sampleOf(watchers), startedAt);
             if (round >= WARM_UP_ROUNDS) {
               phases.push(phase);
               watcherTasks.push(tasks);
+              watcherCpu.push(cpuSpent);
             }
             process.stderr.write(
-              `[bench] P3 ${dependents}${warmingUp(round)}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)}; a watcher's task, medians: ${JSON.stringify(tasks)})\n`,
+              `[bench] P3 ${dependents}${warmingUp(round)}: disable → all heard ${rounded((heardAt - startedAt) / 1000)} s (${JSON.stringify(phase)}; a watcher's task, medians: ${JSON.stringify(tasks)}; CPU s until the server settled: ${JSON.stringify(cpuSpent)})\n`,
             );
             // Not measured: the next round's disable must find the server OK and its watchers idle.
             const lap = laps(`P3 ${dependents} watchers`, 'after the round');
@@ -110,16 +116,21 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
           async (round) => {
             // As idle as the watchers: the signals must not queue behind a task of the last round.
             await allHeard(bed, population, waitersHeard);
+            const cpu = await cpuMeter(bed.devServerPid);
             const startedAt = Date.now();
             const measuredWake = 2 * round;
             await wakeAll(waiters, measuredWake);
             const signalling = (Date.now() - startedAt) / 1000;
             waitersHeard = wokenBy(measuredWake);
             const seconds = ((await lastHeard(bed, population, waitersHeard)) - startedAt) / 1000;
+            const cpuSpent = await cpu();
             const tasks = await dependentTaskTimes(sampleOf(waiters), startedAt);
-            if (round >= WARM_UP_ROUNDS) waiterTasks.push(tasks);
+            if (round >= WARM_UP_ROUNDS) {
+              waiterTasks.push(tasks);
+              waiterCpu.push(cpuSpent);
+            }
             process.stderr.write(
-              `[bench] P3 ${dependents}${warmingUp(round)}: client signalling all → all heard ${rounded(seconds)} s (signalling ${rounded(signalling)}, last heard ${rounded(seconds - signalling)} after; a waiter's task, medians: ${JSON.stringify(tasks)})\n`,
+              `[bench] P3 ${dependents}${warmingUp(round)}: client signalling all → all heard ${rounded(seconds)} s (signalling ${rounded(signalling)}, last heard ${rounded(seconds - signalling)} after; a waiter's task, medians: ${JSON.stringify(tasks)}; CPU s until all heard: ${JSON.stringify(cpuSpent)})\n`,
             );
             // Not measured: a watcher hears two messages a round (the disable, then OK), and so must a waiter.
             // Evicted workflows are replayed from their histories, and one side's growing faster than the
@@ -147,8 +158,8 @@ async function fanOutOf(bed: BenchBed, dependents: number, { rounds, p3CachedWor
       summary:
         `disable → ${dependents} dependents have heard ${figure.value} s ÷ a client signalling all ${dependents} at once${p3BaselineConnection === 'worker' ? " over the worker's connection" : ''} ${figure.baseline} s = ${figure.ratio}; ` +
         `the server's history grows by ${events} events per disable (${rounds} interleaved rounds after ${WARM_UP_ROUNDS} of warm-up, medians; per-round ratios ${figure.rounds.map((round) => (round as { ratio: number }).ratio).join(', ')}); ` +
-        `where the time went, medians in s: ${describePhases(phases)}; a dependent's task (signalled, queued, worked): watchers ${describeTasks(watcherTasks)}, waiters ${describeTasks(waiterTasks)}`,
-      details: { dependents, cachedWorkflows: p3CachedWorkflows, baselineConnection: p3BaselineConnection, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases, watcherTaskSeconds: watcherTasks, waiterTaskSeconds: waiterTasks },
+        `where the time went, medians in s: ${describePhases(phases)}; a dependent's task (signalled, queued, worked): watchers ${describeTasks(watcherTasks)}, waiters ${describeTasks(waiterTasks)}; CPU s per round (dev server, bench process): plugin ${describeCpu(watcherCpu)}, client ${describeCpu(waiterCpu)}`,
+      details: { dependents, cachedWorkflows: p3CachedWorkflows, baselineConnection: p3BaselineConnection, serverEventsPerDisable: rounded(events), serverEventsPerDisableRounds: eventsPerDisable, phaseSeconds: phases, watcherTaskSeconds: watcherTasks, waiterTaskSeconds: waiterTasks, watcherCpuSeconds: watcherCpu, waiterCpuSeconds: waiterCpu },
     };
   } finally {
     await endPopulation(population);
@@ -335,4 +346,8 @@ function describePhases(phases: readonly FanOutPhases[]): string {
 
 function describeTasks(rounds: readonly DependentTaskTimes[]): string {
   return `${medianOf(rounds, 'signalled')}, ${medianOf(rounds, 'queued')}, ${medianOf(rounds, 'worked')}`;
+}
+
+function describeCpu(rounds: readonly CpuSpent[]): string {
+  return `${medianOf(rounds, 'devServer')}, ${medianOf(rounds, 'bench')}`;
 }
